@@ -1,0 +1,23 @@
+import { Command, Flags } from '@oclif/core';
+import { processContext, type AppContext } from '../core/context.js';
+import { renderError } from './render-error.js';
+
+/**
+ * Base of every command (the Shopify CLI pattern): owns the flags every command has and the error handling, so
+ * each command file only says what is special about it. Subclasses implement `run()` and may return an exit code.
+ */
+export abstract class BaseCommand extends Command {
+  static baseFlags = {
+    config: Flags.string({ description: 'resolver.yaml to use (highest-priority settings source)', helpValue: 'FILE' }),
+    json: Flags.boolean({ description: 'machine-readable JSON on stdout', default: false }),
+    verbose: Flags.boolean({ char: 'v', description: 'report details on stderr', default: false }),
+  };
+
+  /** The outside world; tests of core code build their own. */
+  protected ctx: AppContext = processContext();
+
+  /** Renders our errors as one line + hint on stderr and sets the documented exit code. Never a stack trace. */
+  async catch(err: unknown): Promise<void> {
+    process.exitCode = renderError(err, process.stderr);
+  }
+}

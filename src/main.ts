@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+/**
+ * Entry point of `docker-vaultmcp`. Answers the docker metadata probe without loading anything else, turns
+ * docker's argv into ours, then lazily imports the CLI.
+ */
+import pkg from '../package.json' with { type: 'json' };
+import { invokedByDocker, normalizeArgv, pluginMetadata, watchDockerSocket } from './docker-plugin.js';
+
+// oci-common calls url.parse (DEP0169) and would print a deprecation warning on stderr at every run.
+process.noDeprecation = true;
+
+const rawArgv = process.argv.slice(2);
+if (rawArgv[0] === 'docker-cli-plugin-metadata') {
+  process.stdout.write(pluginMetadata(pkg.version) + '\n');
+} else {
+  const argv = invokedByDocker(process.env) ? normalizeArgv(rawArgv) : rawArgv;
+  if (invokedByDocker(process.env)) {
+    watchDockerSocket(process.env, () => {
+      // Docker closed our socket: it was asked to stop. Let the command's SIGTERM handler (run) forward it.
+      if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
+      else process.exit(130);
+    });
+  }
+  const { runCli } = await import('./cli.js');
+  await runCli(argv, pkg.version);
+}
