@@ -35,10 +35,12 @@ export function invokedByDocker(env: NodeJS.ProcessEnv): boolean {
 
 /**
  * Turns the argv docker hands a plugin into our own argv.
- * Docker passes its full argv: `[docker global flags…] vaultmcp <args>`, or `help vaultmcp [args]` for
- * `docker help vaultmcp`. Called directly (`docker-vaultmcp run github`) the argv is already ours.
+ * Docker passes its full argv: `[docker global flags…] vaultmcp <args>`, `help vaultmcp [args]` for
+ * `docker help vaultmcp`, or `__complete vaultmcp <args…> <word>` for shell completion. Called directly
+ * (`docker-vaultmcp run github`) the argv is already ours and comes back unchanged, also when the docker
+ * variables leaked into the environment of a direct call (the first word is then not the plugin name).
  * @param argv process.argv without the executable and script (i.e. `process.argv.slice(2)`)
- * @returns the arguments for our CLI, e.g. `['run', 'github']`
+ * @returns the arguments for our CLI, e.g. `['run', 'github']`; `['__complete', …]` for completion
  */
 export function normalizeArgv(argv: readonly string[]): string[] {
   let i = 0;
@@ -46,13 +48,46 @@ export function normalizeArgv(argv: readonly string[]): string[] {
     const arg = argv[i]!;
     if (arg === PLUGIN_NAME) return argv.slice(i + 1);
     if (arg === 'help' && argv[i + 1] === PLUGIN_NAME) return [...argv.slice(i + 2), '--help'];
-    if (!arg.startsWith('-')) return argv.slice(i); // not docker's shape: take it as ours
-    i += DOCKER_FLAGS_WITH_VALUE.has(arg) ? 2 : 1;
+    if (arg === '__complete' && argv[i + 1] === PLUGIN_NAME) return ['__complete', ...argv.slice(i + 2)];
+    if (!arg.startsWith('-') || arg === '-' || arg === '--') break; // not docker's shape: take it as ours
+    i += DOCKER_FLAGS_WITH_VALUE.has(arg) ? 2 : 1; // `--context x`; `--context=x`, `-D`, `--tls` are one word
   }
-  // Only docker flags and no plugin name: nothing of ours to run.
-  return argv.length > 0 && argv.every((a) => a.startsWith('-')) && argv.some((a) => DOCKER_FLAGS_WITH_VALUE.has(a.split('=')[0]!))
-    ? []
-    : [...argv];
+  return [...argv];
+}
+
+/**
+ * Docker-style spellings that oclif does not know, rewritten for the first word only (so nothing after a
+ * command, e.g. a server's own `-h` after `run github --`, is touched):
+ * `help [cmd…]` → `cmd… --help`, `-h` → `--help`, `version` / `-v` → `--version`.
+ * @param argv our arguments (after normalizeArgv for docker calls)
+ */
+export function rewriteAliases(argv: readonly string[]): string[] {
+  const [first, ...rest] = argv;
+  if (first === 'help') return [...rest, '--help'];
+  if (first === '-h') return ['--help', ...rest];
+  if (first === 'version' || first === '-v') return ['--version', ...rest];
+  return [...argv];
+}
+
+/**
+ * Shell completion for `docker vaultmcp …` (cobra protocol: docker runs `<plugin> __complete vaultmcp <words…>
+ * <toComplete>` and prints what we print): candidate words, one per line, then `:<directive>`.
+ * Completes command and topic names only; directive 4 (no file completion) when there are candidates,
+ * else 0 (let the shell complete files).
+ * @param commandIds oclif command ids (`secret:get`)
+ * @param words the words after `__complete`, the last one being the (possibly empty) word to complete
+ */
+export function completionOutput(commandIds: readonly string[], words: readonly string[]): string {
+  const toComplete = words.at(-1) ?? '';
+  const typed = words.slice(0, -1);
+  const out = new Set<string>();
+  for (const id of commandIds) {
+    const parts = id.split(':');
+    if (parts.length <= typed.length) continue;
+    if (typed.every((w, i) => parts[i] === w) && parts[typed.length]!.startsWith(toComplete)) out.add(parts[typed.length]!);
+  }
+  const list = [...out].sort();
+  return [...list, `:${list.length > 0 ? 4 : 0}`].join('\n') + '\n';
 }
 
 /**

@@ -4,7 +4,14 @@
  * docker's argv into ours, then lazily imports the CLI.
  */
 import pkg from '../package.json' with { type: 'json' };
-import { invokedByDocker, normalizeArgv, pluginMetadata, watchDockerSocket } from './docker-plugin.js';
+import {
+  completionOutput,
+  invokedByDocker,
+  normalizeArgv,
+  pluginMetadata,
+  rewriteAliases,
+  watchDockerSocket,
+} from './docker-plugin.js';
 
 // oci-common calls url.parse (DEP0169) and would print a deprecation warning on stderr at every run.
 process.noDeprecation = true;
@@ -13,7 +20,13 @@ const rawArgv = process.argv.slice(2);
 if (rawArgv[0] === 'docker-cli-plugin-metadata') {
   process.stdout.write(pluginMetadata(pkg.version) + '\n');
 } else {
-  const argv = invokedByDocker(process.env) ? normalizeArgv(rawArgv) : rawArgv;
+  const argv = rewriteAliases(invokedByDocker(process.env) ? normalizeArgv(rawArgv) : rawArgv);
+  if (argv[0] === '__complete') {
+    // Shell completion through docker: command and topic names only, without starting oclif.
+    const { COMMANDS } = await import('./commands/index.js');
+    await new Promise((done) => process.stdout.write(completionOutput(Object.keys(COMMANDS), argv.slice(1)), done));
+    process.exit(0);
+  }
   if (invokedByDocker(process.env)) {
     watchDockerSocket(process.env, () => {
       // Docker closed our socket: it was asked to stop. Let the command's SIGTERM handler (run) forward it.

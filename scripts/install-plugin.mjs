@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * `npm run install-plugin [-- --force]`: installs dist/docker-vaultmcp as the Docker CLI plugin
+ * `${DOCKER_CONFIG:-~/.docker}/cli-plugins/docker-vaultmcp` (mode 0755), then checks `docker vaultmcp --version`.
+ *
+ * - Builds first when the binary is missing (or stale, when the build tool is installed).
+ * - Atomic: copies to a temp file in the same directory, then renames it over the target, so a `docker` call
+ *   running meanwhile sees the old or the new plugin, never half a file.
+ * - Refuses (exit 2) to replace a `docker-vaultmcp` that is not ours (its metadata Vendor differs or it does
+ *   not answer the metadata probe) unless `--force`.
+ * Exit codes: 0 installed · 1 build/copy/check failed · 2 usage, or refused.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const exe = process.platform === 'win32' ? '.exe' : '';
+const source = path.join(root, 'dist', `docker-vaultmcp${exe}`);
+
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+if (args.some((a) => a !== '--force')) {
+  console.error('usage: install-plugin.mjs [--force]\n  installs into ${DOCKER_CONFIG:-~/.docker}/cli-plugins');
+  process.exit(2);
+}
+
+/** Runs the metadata probe of a plugin file; returns the parsed metadata or an error text. */
+function metadata(file) {
+  const r = spawnSync(file, ['docker-cli-plugin-metadata'], { encoding: 'utf8', timeout: 10_000, cwd: os.tmpdir() });
+  if (r.error) return { error: r.error.message };
+  if (r.status !== 0) return { error: `metadata probe exited ${r.status ?? r.signal}` };
+  try {
+    return { meta: JSON.parse(r.stdout) };
+  } catch {
+    return { error: 'metadata probe printed no JSON' };
+  }
+}
+
+// 1. Build when missing, or let the build script decide when it can run (it skips an up-to-date binary).
+const canBuild = existsSync(path.join(root, 'node_modules', '.bin', 'bun'));
+if (!existsSync(source) || canBuild) {
+  if (!canBuild) {
+    console.error(`install-plugin: ${source} is missing and bun is not installed: run \`npm ci\` first`);
+    process.exit(1);
+  }
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-binary.mjs')], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+const ours = metadata(source);
+if (!ours.meta) {
+  console.error(`install-plugin: ${source} is broken: ${ours.error}`);
+  process.exit(1);
+}
+
+// 2. Where docker looks: $DOCKER_CONFIG/cli-plugins, else ~/.docker/cli-plugins.
+const configDir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
+const pluginDir = path.join(configDir, 'cli-plugins');
+const target = path.join(pluginDir, `docker-vaultmcp${exe}`);
+
+// 3. Never replace somebody else's plugin silently.
+let exists = false;
+try {
+  lstatSync(target);
+  exists = true;
+} catch {
+  /* not there */
+}
+if (exists && !force) {
+  const theirs = metadata(target);
+  if (!theirs.meta || theirs.meta.Vendor !== ours.meta.Vendor) {
+    const who = theirs.meta ? `its Vendor is ${JSON.stringify(theirs.meta.Vendor)}` : `it ${theirs.error}`;
+    console.error(
+      `install-plugin: refusing to replace ${target}: ${who}, not ${JSON.stringify(ours.meta.Vendor)}.\n` +
+        `  Move it away or rerun with --force (npm run install-plugin -- --force).`,
+    );
+    process.exit(2);
+  }
+}
+
+// 4. Atomic install.
+mkdirSync(pluginDir, { recursive: true });
+const tmp = path.join(pluginDir, `.docker-vaultmcp.tmp-${process.pid}`);
+try {
+  copyFileSync(source, tmp);
+  chmodSync(tmp, 0o755);
+  if (process.platform === 'win32') rmSync(target, { force: true });
+  renameSync(tmp, target);
+} catch (e) {
+  rmSync(tmp, { force: true });
+  console.error(`install-plugin: cannot install into ${pluginDir}: ${e.message}`);
+  process.exit(1);
+}
+console.log(`install-plugin: installed docker-vaultmcp ${ours.meta.Version} as ${target}`);
+
+// 5. Check it the way users call it.
+const check = spawnSync('docker', ['vaultmcp', '--version'], {
+  encoding: 'utf8',
+  timeout: 30_000,
+  cwd: os.tmpdir(),
+  env: { ...process.env, DOCKER_CONFIG: configDir },
+});
+if (check.error) {
+  console.log(`install-plugin: docker CLI not found; check later with: docker vaultmcp --version`);
+} else if (check.status === 0) {
+  console.log(`install-plugin: docker vaultmcp --version → ${check.stdout.trim()}`);
+} else {
+  console.error(`install-plugin: \`docker vaultmcp --version\` failed (exit ${check.status}): ${check.stderr.trim()}`);
+  if (process.env.DOCKER_CONFIG === undefined && existsSync(path.join(configDir, 'config.json'))) {
+    console.error('  Check `cliPluginsExtraDirs` in ~/.docker/config.json: a plugin there shadows this one.');
+  }
+  process.exit(1);
+}

@@ -1,0 +1,133 @@
+/**
+ * The emulator's state directory: API signing key pair, stable OCIDs, the OCI config file and resolver.yaml
+ * that point the SDK and our CLI at the emulator. Files holding keys are mode 0600.
+ *
+ * Layout of <stateDir>:
+ *   oci_api_key.pem         RSA 2048 private key, PKCS#8 PEM (0600); reused when present
+ *   oci_api_key_public.pem  its public key (SPKI PEM)
+ *   emulator-seed.json      {"seed": "<hex>"}: OCIDs are derived from it and the region, so they stay stable
+ *   config                  OCI config file, profile [DEFAULT] (0600)
+ *   resolver.yaml           our settings file (vault, auth, cache sections)
+ *   state.json              secrets, only with persist
+ */
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+
+/** Stable identifiers of one emulator state directory. */
+export interface EmulatorIds {
+  region: string;
+  tenancyId: string;
+  userId: string;
+  compartmentId: string;
+  vaultId: string;
+  keyId: string;
+  keyVersionId: string;
+}
+
+/** The API signing key of the emulator's user. */
+export interface SigningKey {
+  privateKeyPem: string;
+  publicKey: KeyObject;
+  /** MD5 of the DER SPKI, colon-hex (oci-api.md §4 rule 6) */
+  fingerprint: string;
+  privateKeyFile: string;
+}
+
+/** MD5 colon-hex fingerprint of a public key's DER SubjectPublicKeyInfo (`openssl md5 -c` style). */
+export function keyFingerprint(publicKey: KeyObject): string {
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('md5').update(der).digest('hex').match(/../g)!.join(':');
+}
+
+/** Loads the key pair from `stateDir`, or generates and writes an RSA 2048 pair (private PKCS#8, 0600). */
+export async function loadOrCreateSigningKey(stateDir: string): Promise<SigningKey> {
+  const privateKeyFile = path.join(stateDir, 'oci_api_key.pem');
+  let privateKeyPem: string;
+  if (existsSync(privateKeyFile)) {
+    privateKeyPem = await readFile(privateKeyFile, 'utf8');
+  } else {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    privateKeyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    await writeSecure(privateKeyFile, privateKeyPem);
+  }
+  const publicKey = createPublicKey(privateKeyPem);
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  await writeFile(path.join(stateDir, 'oci_api_key_public.pem'), publicPem);
+  return { privateKeyPem, publicKey, fingerprint: keyFingerprint(publicKey), privateKeyFile };
+}
+
+/** OCIDs derived from the seed in `<stateDir>/emulator-seed.json` (created once) and the region. */
+export async function loadOrCreateIds(stateDir: string, region: string): Promise<EmulatorIds> {
+  const seedFile = path.join(stateDir, 'emulator-seed.json');
+  let seed: string | undefined;
+  if (existsSync(seedFile)) {
+    try {
+      const parsed = JSON.parse(await readFile(seedFile, 'utf8')) as { seed?: unknown };
+      if (typeof parsed.seed === 'string' && parsed.seed) seed = parsed.seed;
+    } catch {
+      // unreadable seed: start a new identity
+    }
+  }
+  if (!seed) {
+    seed = randomBytes(20).toString('hex');
+    await writeFile(seedFile, JSON.stringify({ seed }) + '\n');
+  }
+  const part = (kind: string): string => 'emu' + createHash('sha256').update(`${seed}:${kind}`).digest('hex').slice(0, 57);
+  return {
+    region,
+    tenancyId: `ocid1.tenancy.oc1..${part('tenancy')}`,
+    userId: `ocid1.user.oc1..${part('user')}`,
+    compartmentId: `ocid1.compartment.oc1..${part('compartment')}`,
+    vaultId: `ocid1.vault.oc1.${region}.${part('vault')}`,
+    keyId: `ocid1.key.oc1.${region}.${part('key')}`,
+    keyVersionId: `ocid1.keyversion.oc1.${region}.${part('keyversion')}`,
+  };
+}
+
+/** Writes `config` ([DEFAULT] profile, 0600) and `resolver.yaml`; returns their absolute paths. */
+export async function writeClientFiles(
+  stateDir: string,
+  ids: EmulatorIds,
+  key: SigningKey,
+  endpoint: string,
+): Promise<{ ociConfigFile: string; resolverConfig: string }> {
+  const ociConfigFile = path.join(stateDir, 'config');
+  await writeSecure(
+    ociConfigFile,
+    [
+      '[DEFAULT]',
+      `user=${ids.userId}`,
+      `fingerprint=${key.fingerprint}`,
+      `key_file=${key.privateKeyFile}`,
+      `tenancy=${ids.tenancyId}`,
+      `region=${ids.region}`,
+      '',
+    ].join('\n'),
+  );
+  const resolverConfig = path.join(stateDir, 'resolver.yaml');
+  const settings = {
+    vault: { region: ids.region, vault_id: ids.vaultId, compartment_id: ids.compartmentId, key_id: ids.keyId, endpoint },
+    auth: { method: 'api_key', config_file: ociConfigFile, profile: 'DEFAULT' },
+    cache: { dir: path.join(stateDir, 'cache') },
+  };
+  await writeFile(resolverConfig, '# generated by docker vaultmcp dev vault\n' + YAML.stringify(settings));
+  return { ociConfigFile, resolverConfig };
+}
+
+/** Creates the state directory (0700) if needed and returns its absolute path. */
+export async function prepareStateDir(stateDir: string): Promise<string> {
+  const abs = path.resolve(stateDir);
+  await mkdir(abs, { recursive: true, mode: 0o700 });
+  return abs;
+}
+
+/** Writes a file atomically with mode 0600 (temp file + rename). */
+export async function writeSecure(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, content, { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, file);
+}
