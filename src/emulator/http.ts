@@ -68,7 +68,7 @@ export function sendResult(res: ServerResponse, requestId: string, result: ApiRe
   const headers: Record<string, string> = { 'opc-request-id': requestId };
   for (const [k, v] of Object.entries(result.headers ?? {})) if (v !== undefined && v !== '') headers[k] = v;
   if (result.body === undefined) {
-    headers['content-length'] = '0';
+    if (result.status !== 204) headers['content-length'] = '0';
     res.writeHead(result.status ?? 200, headers).end();
     return;
   }

@@ -317,11 +317,12 @@ export class SecretStore {
     const none = selector.versionNumber === undefined && selector.secretVersionName === undefined && selector.stage === undefined;
     const stage = none ? 'CURRENT' : selector.stage;
     const matches = secret.versions
+      .filter((v) => !v.timeOfDeletion)
       .filter((v) => selector.versionNumber === undefined || v.versionNumber === selector.versionNumber)
       .filter((v) => selector.secretVersionName === undefined || v.name === selector.secretVersionName)
       .filter((v) => stage === undefined || v.stages.includes(stage));
     const version = matches.sort((a, b) => b.versionNumber - a.versionNumber)[0];
-    if (!version || version.timeOfDeletion) throw notFound();
+    if (!version) throw notFound();
     return version;
   }
 

@@ -1,0 +1,132 @@
+/**
+ * The emulator's HTTP server (node:http): one port serves the Secrets retrieval API (/20190301), the Vault
+ * management and KMS APIs (/20180608), Identity (/20160918) and the admin API (/_emulator).
+ *
+ * Pipeline of an API request: count in stats → read body → latency (global + faults) → injected fault
+ * action → signature verification (401) → route (404 NotFound / 405 MethodNotAllowed) → handler.
+ * Every response carries `opc-request-id` (the client's, echoed, or a new one). Latency is a timer per
+ * request, so concurrent requests are delayed in parallel, never serialized.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { handleAdmin, type AdminEnv } from './admin.js';
+import { ApiError, codeForStatus, newRequestId, readBody, sendError, sendResult } from './http.js';
+import { identityRoutes, kmsRoutes } from './identity-kms.js';
+import { matchRoute, operationOf, type Route, type RouteEnv } from './routes.js';
+import { secretManagementRoutes, secretRetrievalRoutes } from './secrets-api.js';
+import { verifyRequest } from './signature.js';
+
+/** Every API route the emulator serves. */
+export const ROUTES: readonly Route[] = [...secretRetrievalRoutes, ...secretManagementRoutes, ...kmsRoutes, ...identityRoutes];
+
+export interface EmulatorServerOptions extends RouteEnv, AdminEnv {
+  /** delay added to every API request, ms */
+  latencyMs: number;
+  /** one line per API request (method, path, operation, status, ms); never values */
+  log?: (line: string) => void;
+}
+
+/** A started server plus its shutdown. */
+export interface EmulatorServer {
+  server: Server;
+  /** Stops accepting, releases hung requests, drops open connections. */
+  close(): Promise<void>;
+}
+
+/** Creates (does not listen) the emulator server. */
+export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
+  const closing = new AbortController();
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent && !res.destroyed) sendError(res, newRequestId(), new ApiError(500, 'InternalServerError', 'internal error'));
+    });
+  });
+  // Undici keeps connections alive; long test runs must not be cut by the default timeouts.
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 0;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const clientId = req.headers['opc-request-id'];
+    const requestId = typeof clientId === 'string' && clientId ? clientId : newRequestId();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    const method = req.method ?? 'GET';
+
+    if (pathname === '/_emulator' || pathname.startsWith('/_emulator/')) {
+      try {
+        sendResult(res, requestId, await handleAdmin(req, pathname, o));
+      } catch (err) {
+        sendError(res, requestId, asApiError(err));
+      }
+      return;
+    }
+
+    const operation = operationOf(ROUTES, method, pathname);
+    o.stats.count(operation);
+    let status = 200;
+    try {
+      const body = await readBody(req);
+      const fault = o.faults.take(operation, url);
+      const delay = o.latencyMs + fault.latencyMs;
+      if (delay > 0) await sleep(delay, undefined, { signal: closing.signal });
+      const action = fault.action;
+      if (action?.kind === 'reset') {
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
+      if (action?.kind === 'hang') {
+        await new Promise<void>((resolve, reject) => {
+          if (closing.signal.aborted) return reject(new Error('closing'));
+          closing.signal.addEventListener('abort', () => reject(new Error('closing')), { once: true });
+          void o.faults.waitForClear().then(resolve);
+        });
+      } else if (action?.kind === 'malformed') {
+        const text = '{"secretId": "ocid1.vaultsecret.malformed", "versionNumber": ';
+        res.writeHead(200, { 'opc-request-id': requestId, 'content-type': 'application/json', 'content-length': String(text.length) }).end(text);
+        return;
+      } else if (action?.kind === 'status') {
+        const headers: Record<string, string> = {};
+        if (action.retryAfter !== undefined) headers['retry-after'] = String(action.retryAfter);
+        throw new ApiError(action.status, action.code ?? codeForStatus(action.status), action.message ?? `injected fault: HTTP ${action.status}`, headers);
+      }
+      verifyRequest({ method, url, headers: req.headers, body }, o.keys);
+      const match = matchRoute(ROUTES, method, pathname);
+      if (match === 'method') throw new ApiError(405, 'MethodNotAllowed', `${method} is not allowed on ${pathname}`);
+      if (!match) throw new ApiError(404, 'NotFound', `no such API: ${method} ${pathname}`);
+      const result = await match.route.handle({ req, query, body, params: match.params, env: o });
+      status = result.status ?? 200;
+      sendResult(res, requestId, result);
+    } catch (err) {
+      if (closing.signal.aborted) {
+        status = 0;
+        res.destroy();
+        return;
+      }
+      const apiError = asApiError(err);
+      status = apiError.status;
+      sendError(res, requestId, apiError);
+    } finally {
+      o.log?.(`${method} ${pathname} ${operation} -> ${status || 'reset'} ${Date.now() - started}ms`);
+    }
+  }
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        closing.abort();
+        o.faults.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(500, 'InternalServerError', 'internal error in the emulator');
+}
