@@ -3,7 +3,8 @@
  * `npm run install-plugin [-- --force]`: installs dist/docker-vaultmcp as the Docker CLI plugin
  * `${DOCKER_CONFIG:-~/.docker}/cli-plugins/docker-vaultmcp` (mode 0755), then checks `docker vaultmcp --version`.
  *
- * - Builds first when the binary is missing (or stale, when the build tool is installed).
+ * - Builds first when the binary is missing (or stale, when the build tool is installed; VAULTMCP_SKIP_BUILD=1
+ *   installs dist/ as it is).
  * - Atomic: copies to a temp file in the same directory, then renames it over the target, so a `docker` call
  *   running meanwhile sees the old or the new plugin, never half a file.
  * - Refuses (exit 2) to replace a `docker-vaultmcp` that is not ours (its metadata Vendor differs or it does
@@ -40,7 +41,7 @@ function metadata(file) {
 
 // 1. Build when missing, or let the build script decide when it can run (it skips an up-to-date binary).
 const canBuild = existsSync(path.join(root, 'node_modules', '.bin', 'bun'));
-if (!existsSync(source) || canBuild) {
+if (!existsSync(source) || (canBuild && !process.env.VAULTMCP_SKIP_BUILD)) {
   if (!canBuild) {
     console.error(`install-plugin: ${source} is missing and bun is not installed: run \`npm ci\` first`);
     process.exit(1);

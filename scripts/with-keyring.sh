@@ -25,7 +25,7 @@ if [ -z "${VAULTMCP_KEYRING_SESSION:-}" ]; then
     fi
   done
   export VAULTMCP_KEYRING_SESSION=1
-  # dbus-daemon complains on stderr that it cannot raise its fd limit when not privileged enough; harmless.
+  # dbus-daemon may print "Failed to set fd limit to 65536: Operation not permitted" in containers: harmless.
   exec dbus-run-session -- "$0" "$@"
 fi
 

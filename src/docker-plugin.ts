@@ -4,7 +4,6 @@
  * answer in a few ms. Source: docker/cli `cli-plugins/manager` and `cli-plugins/metadata`
  * (see ../shared/reference/docker-plugin-and-gateway.md §1).
  */
-import net from 'node:net';
 
 /** The plugin name docker knows us by; must match `^[a-z][a-z0-9]*$`. */
 export const PLUGIN_NAME = 'vaultmcp';
@@ -108,6 +107,8 @@ export function watchDockerSocket(env: NodeJS.ProcessEnv, onCancel: () => void):
     onCancel();
   };
   try {
+    // Loaded here, not at the top: importing node:net costs ~10 ms of the metadata probe's budget.
+    const net = process.getBuiltinModule('node:net') as typeof import('node:net');
     const socket = net.connect({ path });
     socket.on('error', () => {}); // no socket (e.g. `docker help`) is not an error
     socket.on('connect', () => {

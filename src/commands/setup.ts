@@ -1,11 +1,145 @@
+import { Flags } from '@oclif/core';
 import { BaseCommand } from './base.js';
-import { VaultMcpError } from './../core/errors.js';
+import { ConfigError, UsageError } from '../core/errors.js';
+import { AUTH_METHODS, type AuthMethod } from '../core/settings/index.js';
 
-// PLACEHOLDER: replaced by the owner of this command.
+/** Exit code when the user quits the wizard with Ctrl-C (nothing written). */
+const EXIT_CANCELLED = 130;
+
+/**
+ * `docker vaultmcp setup`: from nothing to a working `run`. On a terminal (stdin and stdout TTYs) an Ink wizard:
+ * OCI config profile (or a new one from an existing API key), auth method, region, compartment, vault and master
+ * key from live lists, a signed test call, resolver.yaml (shown first; an existing one is replaced only when you
+ * say so, with a backup), the key's passphrase into the OS keychain, the Docker plugin, then doctor.
+ * Without a TTY (or with --yes) every answer comes from flags.
+ *
+ * Exit codes: 0 written · 1 not written (declined to replace) · 2 usage (missing flags, existing file without
+ * --force, invalid values) · 3 vault/auth (the test call failed) · 130 cancelled with Ctrl-C (nothing written).
+ */
 export default class Setup extends BaseCommand {
-  static summary = 'not implemented yet';
+  static summary = 'Set up OCI Vault access interactively (or from flags) and write resolver.yaml';
+  static description =
+    'Interactive on a terminal: pick an OCI config profile (or create one from an existing API key), the auth ' +
+    'method, region, compartment, vault and master key from live lists; setup tests a signed call, shows the ' +
+    'resolver.yaml it will write to ~/.config/oci-vault-mcp/ (XDG_CONFIG_HOME honoured) and asks before replacing ' +
+    'an existing one (a backup resolver.yaml.bak-<timestamp> is kept), offers to store an encrypted key\'s ' +
+    'passphrase in the OS keychain and to install the Docker plugin, and finishes with doctor. Keys: arrows, type ' +
+    'to filter, Enter, Esc back, Ctrl-C quit (nothing is written until the final confirmation). ' +
+    'For scripts: pass --vault-id, --compartment-id and --yes (plus --profile, --region, … as needed); an existing ' +
+    'resolver.yaml is replaced only with --force. See docs/doctor-and-setup.md.';
+  static examples = [
+    '<%= config.bin %> setup',
+    '<%= config.bin %> setup --profile DEFAULT --region eu-frankfurt-1 --compartment-id ocid1.compartment.oc1..x --vault-id ocid1.vault.oc1.eu-frankfurt-1.x --yes',
+    '<%= config.bin %> setup --endpoint http://127.0.0.1:9443   # against `docker vaultmcp dev vault`',
+  ];
+  static flags = {
+    profile: Flags.string({ description: 'OCI config profile (default DEFAULT)', helpValue: 'NAME' }),
+    region: Flags.string({ description: 'region of the vault (default: the profile\'s region)', helpValue: 'REGION' }),
+    'compartment-id': Flags.string({ description: 'compartment OCID of the vault', helpValue: 'OCID' }),
+    'vault-id': Flags.string({ description: 'vault OCID', helpValue: 'OCID' }),
+    'key-id': Flags.string({ description: 'master encryption key OCID (for `secret upload`)', helpValue: 'OCID' }),
+    'config-file': Flags.string({ description: 'OCI config file (default: $OCI_CONFIG_FILE, ~/.oci/config, ~/.oraclebmc/config)', helpValue: 'FILE' }),
+    'auth-method': Flags.string({ description: 'authentication method', options: [...AUTH_METHODS], helpValue: 'METHOD' }),
+    endpoint: Flags.string({ description: 'vault endpoint override, for the local emulator or private endpoints (written to vault.endpoint)', helpValue: 'URL' }),
+    yes: Flags.boolean({ char: 'y', description: 'non-interactive: take every answer from flags and write without asking', default: false }),
+    force: Flags.boolean({ description: 'with --yes: replace an existing resolver.yaml (a backup is kept)', default: false }),
+    'timeout-ms': Flags.integer({ description: 'time limit of each doctor check at the end of the wizard, ms', default: 15_000, min: 100, hidden: true }),
+  };
+
   async run(): Promise<void> {
-    await this.parse(Setup);
-    throw new VaultMcpError('not implemented yet', { exitCode: 1 });
+    const { flags } = await this.parse(Setup);
+    const ctx = this.ctx;
+    if (flags.endpoint && !/^https?:\/\/[^/?#\s]+\/?$/.test(flags.endpoint)) {
+      throw new UsageError(`--endpoint must be an http(s) base URL such as http://127.0.0.1:9443, got '${flags.endpoint}'`);
+    }
+    const setup = await import('../core/setup/index.js');
+    const configs = await setup.discoverOciConfigs(ctx, flags['config-file']);
+    const resolverFile = setup.resolverFilePath(ctx);
+    const existing = await setup.readExistingResolver(resolverFile);
+    const defaults = {
+      profile: flags.profile,
+      region: flags.region,
+      compartmentId: flags['compartment-id'],
+      vaultId: flags['vault-id'],
+      keyId: flags['key-id'],
+      configFile: flags['config-file'] ? configs[0]?.file : undefined,
+      authMethod: flags['auth-method'] as AuthMethod | undefined,
+    };
+    const interactive = !flags.yes && !flags.json && !!ctx.stdin.isTTY && !!ctx.stdout.isTTY;
+
+    if (interactive) {
+      const { runSetupWizard } = await import('../ui/setup/run-wizard.js');
+      const plan = await setup.planPluginInstall(ctx, process.execPath);
+      const result = await runSetupWizard({
+        ctx,
+        configs,
+        defaults,
+        endpoint: flags.endpoint,
+        resolverFile,
+        existingResolver: existing,
+        pluginPlan: plan,
+        version: this.config.version,
+        doctorTimeoutMs: flags['timeout-ms'],
+      });
+      if (!result) {
+        ctx.stderr.write(`setup cancelled: ${resolverFile} was not written\n`);
+        process.exitCode = EXIT_CANCELLED;
+        return;
+      }
+      if (!result.written) ctx.stderr.write(`setup: ${resolverFile} left unchanged (nothing written)\n`);
+      process.exitCode = result.written ? 0 : 1;
+      return;
+    }
+
+    // Non-interactive: every answer from flags.
+    const authMethod = (flags['auth-method'] as AuthMethod | undefined) ?? 'api_key';
+    const usesConfig = authMethod === 'api_key' || authMethod === 'session_token';
+    const configFile = flags['config-file'] ? configs[0]!.file : (configs.find((c) => c.exists) ?? configs[0]!).file;
+    const profileName = flags.profile ?? 'DEFAULT';
+    const cfg = configs.find((c) => c.file === configFile);
+    const profile = cfg?.profiles.find((p) => p.name === profileName);
+    const region = flags.region ?? (usesConfig ? profile?.region : undefined);
+    const missing = [
+      !flags['vault-id'] && '--vault-id',
+      !flags['compartment-id'] && '--compartment-id',
+      !region && !flags.endpoint && '--region',
+      !flags.yes && '--yes',
+    ].filter(Boolean) as string[];
+    if (missing.length) {
+      throw new UsageError(
+        `setup needs a terminal for the wizard, or these flags: ${missing.join(', ')}`,
+        'run it in a terminal, or pass every answer as a flag (see `docker vaultmcp setup --help`)',
+      );
+    }
+    if (usesConfig && !cfg?.exists) {
+      throw new ConfigError('OCI config file not found', { file: configFile, hint: 'pass --config-file, or run `docker vaultmcp setup` in a terminal to create a profile' });
+    }
+    if (usesConfig && !profile) {
+      throw new ConfigError(`no profile named [${profileName}]`, { file: configFile, hint: `use --profile with one of: ${cfg!.profiles.map((p) => p.name).join(', ') || '(none)'}` });
+    }
+    const answers = {
+      configFile,
+      profile: profileName,
+      authMethod,
+      region,
+      compartmentId: flags['compartment-id']!,
+      vaultId: flags['vault-id']!,
+      keyId: flags['key-id'],
+      endpoint: flags.endpoint,
+    };
+    const text = setup.renderResolverYaml(answers, existing);
+    if (existing !== undefined && !flags.force) {
+      throw new UsageError(`${resolverFile} already exists`, 'pass --force to replace it (a backup is kept), or run setup in a terminal');
+    }
+    const { createOciClients } = await import('../core/oci/index.js');
+    const { lookupPassphraseFromKeychain } = await import('../core/keychain.js');
+    const clients = await createOciClients(setup.draftSettings(answers), { lookupPassphrase: lookupPassphraseFromKeychain });
+    const tested = await setup.testSignedCall(clients, answers.vaultId, AbortSignal.timeout(flags['timeout-ms']));
+    const { backup } = await setup.writeResolverYaml(resolverFile, text);
+    if (flags.json) {
+      ctx.stdout.write(`${JSON.stringify({ written: true, file: resolverFile, backup: backup ?? null, test: tested })}\n`);
+    } else {
+      ctx.stdout.write(`${tested}\nwrote ${resolverFile}${backup ? ` (previous version kept as ${backup})` : ''}\nnext: docker vaultmcp doctor\n`);
+    }
   }
 }

@@ -17,7 +17,7 @@
  * Results are `{ code, signal, stdout, stderr, ms }`; a timeout kills the process group and rejects.
  * The environment is minimal and deterministic (PATH, HOME=temp, TMPDIR, LANG=C, NO_COLOR=1, CI) plus `env`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +35,10 @@ export function binaryPath(): string {
 export interface RunOptions {
   /** Extra environment, merged over the minimal base (a value of `undefined` removes a base variable). */
   env?: Record<string, string | undefined>;
-  /** Written to stdin, then stdin is closed. Without it stdin is closed at once (like an MCP client exiting). */
+  /**
+   * Written to stdin, then stdin is closed. Without it stdin is closed at once (like an MCP client exiting).
+   * Ignored with `onSpawn`: then stdin is yours to write and end.
+   */
   input?: string | Buffer;
   /** Working directory; default: a fresh empty temp dir (removed afterwards). */
   cwd?: string;
@@ -43,6 +46,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Set false to run with the repository visible (only for tests that need it). Default true. */
   hideRepo?: boolean;
+  /**
+   * Called with the child right after spawn, e.g. to send it a signal once it printed something. With the
+   * repository hidden, the pid is the program's own once it has started (unshare and sh exec into it).
+   */
+  onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
 }
 
 export interface RunResult {
@@ -130,7 +138,8 @@ export function runHidden(command: string, args: readonly string[], opts: RunOpt
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdin.on('error', () => {}); // the program may exit before reading its input
-    child.stdin.end(opts.input ?? '');
+    if (opts.onSpawn) opts.onSpawn(child);
+    else child.stdin.end(opts.input ?? '');
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid!, 'SIGKILL');

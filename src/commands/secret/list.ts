@@ -1,11 +1,37 @@
 import { BaseCommand } from '../base.js';
-import { VaultMcpError } from '../../core/errors.js';
+import { checkOcidFlag, COMPARTMENT_OCID, formatTable, loadCommandSettings, scopeFlags, shortTime, VAULT_OCID, writeJson } from './common.js';
 
-// PLACEHOLDER: replaced by the owner of this command.
+/**
+ * `docker vaultmcp secret list`: every secret of the configured vault in the configured compartment (ListSecrets,
+ * all pages), with state and current version. Never reads values.
+ */
 export default class SecretList extends BaseCommand {
-  static summary = 'not implemented yet';
+  static summary = 'List the secrets of the vault (no values)';
+  static examples = ['<%= config.bin %> secret list', '<%= config.bin %> secret list --json | jq -r ".[].name"'];
+  static flags = { ...scopeFlags };
+
   async run(): Promise<void> {
-    await this.parse(SecretList);
-    throw new VaultMcpError('not implemented yet', { exitCode: 1 });
+    const { flags } = await this.parse(SecretList);
+    const settings = await loadCommandSettings(this.ctx, flags.config);
+    const { createSecretAdmin } = await import('../../core/secret-admin/index.js');
+    const admin = await createSecretAdmin(settings, {
+      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
+      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
+    });
+    const secrets = await admin.list();
+    if (flags.json) {
+      writeJson(this.ctx, secrets);
+      return;
+    }
+    if (secrets.length === 0) {
+      this.ctx.stderr.write('vaultmcp: no secrets in this vault yet; add one with `docker vaultmcp secret upload NAME`\n');
+      return;
+    }
+    this.ctx.stdout.write(
+      formatTable([
+        ['NAME', 'STATE', 'CURRENT', 'CREATED', 'OCID'],
+        ...secrets.map((s) => [s.name, s.state, s.currentVersionNumber, shortTime(s.created), s.id]),
+      ]),
+    );
   }
 }

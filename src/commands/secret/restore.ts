@@ -1,11 +1,34 @@
+import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { VaultMcpError } from '../../core/errors.js';
+import { checkOcidFlag, COMPARTMENT_OCID, loadCommandSettings, scopeFlags, VAULT_OCID, writeJson } from './common.js';
 
-// PLACEHOLDER: replaced by the owner of this command.
+/** `docker vaultmcp secret restore NAME [--version N]`: cancels a scheduled deletion of a secret or a version. */
 export default class SecretRestore extends BaseCommand {
-  static summary = 'not implemented yet';
+  static summary = 'Cancel the scheduled deletion of a secret or of one version';
+  static examples = ['<%= config.bin %> secret restore old-token', '<%= config.bin %> secret restore github-token --version 1'];
+  static args = { secret: Args.string({ description: 'secret name or OCID', required: true }) };
+  static flags = {
+    version: Flags.integer({ description: 'restore only this version', min: 1, helpValue: 'N' }),
+    ...scopeFlags,
+  };
+
   async run(): Promise<void> {
-    await this.parse(SecretRestore);
-    throw new VaultMcpError('not implemented yet', { exitCode: 1 });
+    const { args, flags } = await this.parse(SecretRestore);
+    const settings = await loadCommandSettings(this.ctx, flags.config);
+    const { createSecretAdmin } = await import('../../core/secret-admin/index.js');
+    const admin = await createSecretAdmin(settings, {
+      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
+      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
+    });
+    const { secret } = await admin.locate(args.secret);
+    if (flags.version !== undefined) {
+      const v = await admin.cancelVersionDeletion(secret, flags.version);
+      if (flags.json) writeJson(this.ctx, { name: secret.name, id: secret.id, versionNumber: v.versionNumber, stages: v.stages });
+      else this.ctx.stdout.write(`Restored version ${v.versionNumber} of secret '${secret.name}' (${v.stages.join(', ')}): its deletion is cancelled\n`);
+      return;
+    }
+    const after = await admin.cancelDeletion(secret);
+    if (flags.json) writeJson(this.ctx, { name: after.name, id: after.id, state: after.state });
+    else this.ctx.stdout.write(`Restored secret '${after.name}' (${after.state}): its deletion is cancelled\n`);
   }
 }

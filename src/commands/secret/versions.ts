@@ -1,11 +1,37 @@
+import { Args } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { VaultMcpError } from '../../core/errors.js';
+import { checkOcidFlag, COMPARTMENT_OCID, formatTable, loadCommandSettings, scopeFlags, shortTime, VAULT_OCID, writeJson } from './common.js';
 
-// PLACEHOLDER: replaced by the owner of this command.
+/**
+ * `docker vaultmcp secret versions NAME`: every version of a secret (ListSecretVersions, all pages) with its
+ * stages, creation, expiry and scheduled deletion. Never reads values.
+ */
 export default class SecretVersions extends BaseCommand {
-  static summary = 'not implemented yet';
+  static summary = 'List the versions of a secret with their stages (no values)';
+  static examples = ['<%= config.bin %> secret versions github-token', '<%= config.bin %> secret versions github-token --json'];
+  static args = { secret: Args.string({ description: 'secret name or OCID', required: true }) };
+  static flags = { ...scopeFlags };
+
   async run(): Promise<void> {
-    await this.parse(SecretVersions);
-    throw new VaultMcpError('not implemented yet', { exitCode: 1 });
+    const { args, flags } = await this.parse(SecretVersions);
+    const settings = await loadCommandSettings(this.ctx, flags.config);
+    const { createSecretAdmin } = await import('../../core/secret-admin/index.js');
+    const admin = await createSecretAdmin(settings, {
+      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
+      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
+    });
+    const { secret } = await admin.locate(args.secret);
+    const versions = await admin.versions(secret.id);
+    if (flags.json) {
+      writeJson(this.ctx, { name: secret.name, id: secret.id, state: secret.state, versions });
+      return;
+    }
+    this.ctx.stdout.write(`${secret.name}  ${secret.id}  ${secret.state}\n`);
+    this.ctx.stdout.write(
+      formatTable([
+        ['VERSION', 'STAGES', 'CREATED', 'EXPIRES', 'DELETION'],
+        ...versions.map((v) => [v.versionNumber, v.stages.join(','), shortTime(v.created), shortTime(v.expires), shortTime(v.timeOfDeletion)]),
+      ]),
+    );
   }
 }

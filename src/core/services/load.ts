@@ -134,7 +134,7 @@ export function parseServiceText(text: string, file: string): ServiceFile {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
     throw new ConfigError(`malformed service definition: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, {
       file,
       location: pos ? `${pos.line}:${pos.col}` : undefined,

@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+/**
+ * What the plugin adds to an MCP server's start: wall time from spawn to the `initialize` response, for the same
+ * server started
+ *   - directly (`node server.mjs`)                                               the baseline
+ *   - through `docker vaultmcp run` (built binary, real docker CLI, temp DOCKER_CONFIG), one secret from the
+ *     vault emulator on loopback with the cache disabled (vault path)                       target ≤ +60 ms
+ *   - the same with the encrypted cache warm (cache-hit path, no vault call)                 target ≤ +40 ms
+ *   - the binary called directly (no docker CLI in front), cache hit, to separate docker's own cost
+ * Rows run round-robin (bench/lib.mjs timeInterleaved idea) so machine load hits them alike; 20 runs each after
+ * 3 warm-ups. Two servers: the fixture MCP server (test/fixtures/servers/fake-server.mjs mcp: starts in a few
+ * ms, so the difference is ours) and @modelcontextprotocol/server-everything (a real server; its own start-up
+ * dominates). The ratio and added ms are printed per row; the added-ms rows carry the targets.
+ * Usage: node bench/launch.bench.mjs [--runs=N] [--only-fixture]
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { builtBinary, median, report, ROOT, summarize, tempDockerConfig } from './lib.mjs';
+
+const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
+const onlyFixture = process.argv.includes('--only-fixture');
+const warmup = 3;
+const FAKE = path.join(ROOT, 'test/fixtures/servers/fake-server.mjs');
+const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } },
+}) + '\n';
+
+/** Spawns, sends initialize, resolves the ms until the response line; then closes stdin and waits for exit. */
+function timeInitialize(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { env, cwd: os.tmpdir(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    let ms;
+    child.stderr.on('data', (b) => (stderr += b));
+    child.stdin.on('error', () => {});
+    child.stdin.write(INIT);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no initialize response in 30 s from ${cmd} ${args.join(' ')}: ${stderr.slice(0, 500)}`));
+    }, 30_000);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (ms !== undefined) return;
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (msg.id !== 1) return;
+      ms = performance.now() - started;
+      if (!msg.result) {
+        clearTimeout(timer);
+        reject(new Error(`initialize failed: ${line.slice(0, 300)}`));
+      }
+      child.stdin.end();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (ms === undefined) reject(new Error(`${cmd} ${args.join(' ')} exited ${code} before answering: ${stderr.slice(0, 500)}`));
+      else resolve(ms);
+    });
+  });
+}
+
+/**
+ * Steady-state relay cost: starts the fixture server once, sends `count` sequential requests (each waits for
+ * its response) and returns the per-message round-trip samples in ms.
+ */
+function timeRoundTrips(cmd, args, env, count) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd: os.tmpdir(), stdio: ['pipe', 'pipe', 'ignore'] });
+    const samples = [];
+    let id = 1;
+    let sentAt = 0;
+    const send = () => {
+      sentAt = performance.now();
+      child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id, method: id === 1 ? 'initialize' : 'ping', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'b', version: '0' } } }) + '\n');
+    };
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const msg = JSON.parse(line);
+      if (msg.id !== id) return;
+      if (id > 1) samples.push(performance.now() - sentAt); // the first is start-up, measured elsewhere
+      if (id++ > count) return child.stdin.end();
+      send();
+    });
+    child.on('error', reject);
+    child.on('close', () => (samples.length === count ? resolve(samples) : reject(new Error(`${cmd}: only ${samples.length} round trips`))));
+    send();
+  });
+}
+
+async function startEmulator(bin, work, seed) {
+  const seedFile = path.join(work, 'seed.json');
+  writeFileSync(seedFile, JSON.stringify(seed), { mode: 0o600 });
+  const child = spawn(bin, ['dev', 'vault', '--port', '0', '--state-dir', path.join(work, 'vault'), '--seed', seedFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PATH: process.env.PATH, HOME: work },
+  });
+  const info = await new Promise((resolve, reject) => {
+    child.once('exit', (c) => reject(new Error(`emulator exited ${c}`)));
+    createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l)));
+  });
+  return { info, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
+}
+
+const bin = builtBinary();
+const work = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-bench-launch-'));
+const dc = tempDockerConfig(bin);
+const emu = await startEmulator(bin, work, { 'bench-api-key': `bench_${randomBytes(16).toString('hex')}` });
+try {
+  const base = readFileSync(emu.info.resolverConfig, 'utf8').replace(/^cache:[\s\S]*?(?=^\S|(?![\s\S]))/m, '');
+  const noCache = path.join(work, 'no-cache.yaml');
+  writeFileSync(noCache, `${base}cache:\n  enabled: false\nresilience:\n  retries: 0\n`);
+  const withCache = path.join(work, 'cache.yaml');
+  writeFileSync(withCache, `${base}cache:\n  enabled: true\n  dir: ${path.join(work, 'cache')}\n  ttl: 86400\n`);
+  const home = path.join(work, 'home');
+  mkdirSync(home, { recursive: true });
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    DOCKER_CONFIG: dc.dir,
+    VAULTMCP_CACHE_KEY: randomBytes(32).toString('base64'),
+  };
+
+  const servers = [{ label: 'fixture server', argv: [process.execPath, FAKE, 'mcp'] }];
+  if (!onlyFixture) servers.push({ label: 'server-everything', argv: [process.execPath, EVERYTHING, 'stdio'] });
+
+  const rows = [];
+  for (const server of servers) {
+    const service = path.join(work, `${server.label.replace(/\W+/g, '-')}.json`);
+    writeFileSync(service, JSON.stringify({ secrets: { BENCH_API_KEY: 'bench-api-key' }, target_command: server.argv }));
+    const specs = [
+      { name: `${server.label}: direct`, cmd: server.argv[0], args: server.argv.slice(1) },
+      { name: `${server.label}: docker vaultmcp run, vault (cache off)`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', noCache], targetAdded: 60 },
+      { name: `${server.label}: docker vaultmcp run, cache hit`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], targetAdded: 40 },
+      { name: `${server.label}: binary run (no docker CLI), cache hit`, cmd: bin, args: ['run', service, '--config', withCache] },
+    ];
+    for (let i = 0; i < warmup; i++) for (const s of specs) await timeInitialize(s.cmd, s.args, env);
+    const samples = specs.map(() => []);
+    for (let i = 0; i < runs; i++) for (const [k, s] of specs.entries()) samples[k].push(await timeInitialize(s.cmd, s.args, env));
+    const direct = median(samples[0]);
+    for (const [k, s] of specs.entries()) {
+      const m = median(samples[k]);
+      const added = m - direct;
+      const note = k === 0 ? 'baseline' : `+${added.toFixed(1)} ms, ×${(m / direct).toFixed(2)} vs direct`;
+      rows.push(summarize(s.name, samples[k], { note }));
+      if (s.targetAdded !== undefined) {
+        rows.push({ ...summarize(`${s.name}: added over direct`, samples[k].map((x) => x - direct)), target_ms: s.targetAdded });
+      }
+    }
+  }
+
+  // Relay cost once running: per-message round trip through the plugin vs direct (fixture server).
+  const service = path.join(work, 'fixture-server.json');
+  const direct = await timeRoundTrips(process.execPath, [FAKE, 'mcp'], env, 500);
+  const relayed = await timeRoundTrips('docker', ['vaultmcp', 'run', service, '--config', withCache], env, 500);
+  const added = median(relayed) - median(direct);
+  rows.push(summarize('fixture server: message round trip, direct', direct, { note: 'baseline' }));
+  rows.push(summarize('fixture server: message round trip, through the plugin', relayed, { note: `+${(added * 1000).toFixed(0)} µs per message` }));
+  report(rows);
+} finally {
+  await emu.stop();
+  dc.cleanup();
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,103 @@
+/**
+ * What the `secret` commands share: scope flags, settings loading, the refusal of values in argv, output helpers
+ * (JSON, aligned tables), the y/N confirmation. Kept light: heavy modules (OCI SDK, MCP SDK) are imported by the
+ * commands inside run().
+ */
+import { Flags } from '@oclif/core';
+import type { AppContext } from '../../core/context.js';
+import { UsageError } from '../../core/errors.js';
+import type { Settings } from '../../core/settings/index.js';
+
+/** `--vault-id`, `--compartment-id`, `--key-id`: override settings vault.vault_id / compartment_id / key_id. */
+export const scopeFlags = {
+  'vault-id': Flags.string({ description: 'vault OCID (default: settings vault.vault_id)', helpValue: 'OCID' }),
+  'compartment-id': Flags.string({ description: 'compartment OCID (default: settings vault.compartment_id)', helpValue: 'OCID' }),
+};
+
+/** Settings for `--config` (plus the usual sources); settings warnings go to stderr. */
+export async function loadCommandSettings(ctx: AppContext, configFile: string | undefined): Promise<Settings> {
+  const { loadSettings } = await import('../../core/settings/index.js');
+  const loaded = await loadSettings(ctx, { configFile });
+  for (const w of loaded.warnings) ctx.stderr.write(`vaultmcp: ${w}\n`);
+  return loaded.settings;
+}
+
+/** OCID flag values are checked before use (a typo must not become a confusing 404). */
+export function checkOcidFlag(flag: string, value: string | undefined, kind: RegExp): string | undefined {
+  if (value === undefined) return undefined;
+  if (!kind.test(value)) {
+    const type = /ocid1\\\.\(?([a-z]+)/.exec(kind.source)?.[1] ?? 'resource';
+    throw new UsageError(`--${flag} is not a valid ${type} OCID`, `expected ocid1.${type}.oc1.…, as shown in the OCI console`);
+  }
+  return value;
+}
+export const VAULT_OCID = /^ocid1\.vault\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
+export const COMPARTMENT_OCID = /^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
+export const KEY_OCID = /^ocid1\.key\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
+
+/**
+ * Refuses anything after NAME on the command line without repeating it: it may be a secret value, which must
+ * never be passed in argv (visible in process lists and kept in shell history).
+ * @param extra the positional arguments after NAME
+ * @throws UsageError (exit 2); the message never contains the argument
+ */
+export function refuseValueInArgv(extra: readonly string[], command: string): void {
+  if (extra.length === 0) return;
+  const flagLike = extra.filter((a) => /^--?[A-Za-z][A-Za-z0-9-]*(=|$)/.test(a)).map((a) => a.split('=')[0]!);
+  if (flagLike.length === extra.length) {
+    throw new UsageError(`unknown flag${flagLike.length > 1 ? 's' : ''} ${flagLike.join(', ')}`, `see docker vaultmcp ${command} --help`);
+  }
+  throw new UsageError(
+    `unexpected argument after the secret name (not shown): secret values are never accepted on the command line, ` +
+      `where process lists and shell history would expose them`,
+    `pipe the value on stdin (e.g. \`pbpaste | docker vaultmcp ${command} NAME\`), pass --from-file FILE, or run without it ` +
+      `in a terminal to be prompted; if that was a real secret, it may be in your shell history now: consider rotating it`,
+  );
+}
+
+/** Writes one JSON document and a newline on stdout. */
+export function writeJson(ctx: AppContext, value: unknown): void {
+  ctx.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Formats rows as aligned columns (first row = header); empty cells show as `-`. */
+export function formatTable(rows: ReadonlyArray<ReadonlyArray<string | number | undefined>>): string {
+  const cells = rows.map((r) => r.map((c) => (c === undefined || c === '' ? '-' : String(c))));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** A date for tables: `2026-11-24 04:21` (UTC), or undefined. */
+export function shortTime(iso: string | undefined): string | undefined {
+  if (!iso) return undefined;
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  return new Date(t).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
+}
+
+/**
+ * Asks a y/N question on stderr and reads one line from stdin; only when both are terminals.
+ * @returns true for y/yes (any case)
+ */
+export async function confirm(ctx: AppContext, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: ctx.stdin, output: ctx.stderr, terminal: true });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(`${question} [y/N] `).then(resolve, () => resolve(''));
+      rl.once('close', () => resolve(''));
+      rl.once('SIGINT', () => {
+        ctx.stderr.write('\n');
+        resolve('');
+      });
+    });
+    return /^(y|yes)$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** True when a y/N question can be asked (stdin and stderr are terminals). */
+export function canConfirm(ctx: AppContext): boolean {
+  return !!ctx.stdin.isTTY && !!ctx.stderr.isTTY;
+}

@@ -1,0 +1,193 @@
+import { ExitCode, VaultMcpError } from './errors.js';
+import type { PassphraseLookup } from './oci/auth.js';
+
+/**
+ * The OS keychain (macOS Keychain, Windows Credential Manager, Linux Secret Service via D-Bus), through
+ * @napi-rs/keyring 2.1.2, loaded lazily so a missing or broken native addon only affects keychain users.
+ * Every item lives under the service `docker-vaultmcp`; accounts in use:
+ *   `cache-key`               base64 of the 32-byte cache key (cache.ts)
+ *   `oci-passphrase:<profile>` passphrase of an encrypted OCI API key (setup writes it, auth reads it)
+ * On Linux entries are pinned to the Secret Service store: the addon would otherwise fall back to the kernel
+ * keyutils store, which is memory-only (lost at logout) and fails in the default session keyring
+ * (reference/packaging.md "Keychain on headless Linux").
+ */
+export const KEYCHAIN_SERVICE = 'docker-vaultmcp';
+export const CACHE_KEY_ACCOUNT = 'cache-key';
+
+/** Account of the passphrase of an encrypted API key for an OCI config profile. */
+export function passphraseAccount(profile: string): string {
+  return `oci-passphrase:${profile}`;
+}
+
+/** The keychain could not be used; `reason` says which failure mode, `hint` names the fix. Exit 1. */
+export class KeychainError extends VaultMcpError {
+  readonly reason: KeychainFailure;
+  constructor(message: string, reason: KeychainFailure, hint: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.FAILURE, hint, cause });
+    this.reason = reason;
+  }
+}
+
+/** Failure modes of packaging.md's table, plus a missing addon. */
+export type KeychainFailure = 'no_dbus' | 'no_secret_service' | 'no_collection' | 'locked' | 'addon' | 'other';
+
+/** Result of `Keychain.status()`. */
+export interface KeychainStatus {
+  /** True when items can be read and written now. */
+  available: boolean;
+  /** True when the keychain exists but is locked (or its unlock prompt was dismissed). */
+  locked: boolean;
+  /** One line, e.g. "Secret Service (D-Bus) is reachable and unlocked". */
+  detail: string;
+  /** How to fix it when not available. */
+  hint?: string;
+  reason?: KeychainFailure;
+}
+
+/** Keychain access for our service; every method may take ~10–20 ms (a D-Bus round trip on Linux). */
+export interface Keychain {
+  /**
+   * @returns the stored text, or undefined when there is no such item
+   * @throws KeychainError when the keychain cannot be used (no D-Bus, locked…)
+   */
+  get(account: string): Promise<string | undefined>;
+  /** Stores `value` (replacing any). @throws KeychainError */
+  set(account: string, value: string): Promise<void>;
+  /** @returns true when an item was deleted, false when there was none. @throws KeychainError */
+  delete(account: string): Promise<boolean>;
+  /** Probes the keychain (writes and deletes a probe item); never throws. */
+  status(): Promise<KeychainStatus>;
+}
+
+type AddonEntry = {
+  getPassword(): Promise<string | null>;
+  setPassword(p: string): Promise<void>;
+  deleteCredential(): Promise<boolean>;
+};
+
+/**
+ * Opens the keychain. Loading the native addon happens here (first call only); if it fails, every method
+ * throws KeychainError `addon` and `status()` reports it.
+ * @param options.platform defaults to process.platform (tests)
+ */
+export async function openKeychain(options: { platform?: NodeJS.Platform } = {}): Promise<Keychain> {
+  const platform = options.platform ?? process.platform;
+  let addon: typeof import('@napi-rs/keyring') | undefined;
+  let loadError: unknown;
+  try {
+    addon = await import('@napi-rs/keyring');
+  } catch (err) {
+    loadError = err;
+  }
+  const entry = (account: string): AddonEntry => {
+    if (!addon) throw classifyKeychainError(loadError, true);
+    try {
+      const opts = platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
+      return new addon.AsyncEntry(KEYCHAIN_SERVICE, account, opts);
+    } catch (err) {
+      throw classifyKeychainError(err);
+    }
+  };
+  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw err instanceof KeychainError ? err : classifyKeychainError(err);
+    }
+  };
+  const keychain: Keychain = {
+    get: (account) => guarded(async () => (await entry(account).getPassword()) ?? undefined),
+    set: (account, value) => guarded(() => entry(account).setPassword(value)),
+    delete: (account) => guarded(() => entry(account).deleteCredential()),
+    async status() {
+      const name = platform === 'linux' ? 'Secret Service (D-Bus)' : platform === 'darwin' ? 'macOS Keychain' : 'Windows Credential Manager';
+      try {
+        // a read alone succeeds on a bus whose keyring has no default collection; a write proves it works
+        await keychain.set('status-probe', 'ok');
+        await keychain.delete('status-probe');
+        return { available: true, locked: false, detail: `${name} is reachable and unlocked` };
+      } catch (err) {
+        const e = err instanceof KeychainError ? err : classifyKeychainError(err);
+        return { available: false, locked: e.reason === 'locked', detail: e.message, hint: e.hint, reason: e.reason };
+      }
+    },
+  };
+  return keychain;
+}
+
+const CACHE_KEY_FALLBACK = 'or set VAULTMCP_CACHE_KEY to a base64 32-byte key (e.g. `openssl rand -base64 32`)';
+
+/**
+ * Maps what @napi-rs/keyring throws to a KeychainError with a one-line message and a fix. Messages seen
+ * (reference/packaging.md table, re-checked with 2.1.2 pinned to secret-service):
+ * - no session bus: "Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled…" or
+ *   "…Failed to connect to socket …"
+ * - bus without a Secret Service: "…org.freedesktop.secrets was not provided by any .service files"
+ * - gnome-keyring without a login collection: "Couldn't access platform storage: Secret Service: no result found"
+ * - locked, prompt impossible: "Secret Service: unlock prompt was dismissed"
+ * The addon's text is not passed on verbatim (only classified).
+ */
+export function classifyKeychainError(err: unknown, addonMissing = false): KeychainError {
+  if (err instanceof KeychainError) return err;
+  const text = String((err as { message?: unknown })?.message ?? err ?? '');
+  if (addonMissing || /Cannot find native binding|ERR_DLOPEN|Cannot find module|ERR_MODULE_NOT_FOUND/i.test(text)) {
+    return new KeychainError(
+      'the keychain module could not be loaded',
+      'addon',
+      `reinstall docker vaultmcp for this platform; if TMPDIR is mounted noexec, point TMPDIR at an exec-allowed directory; ${CACHE_KEY_FALLBACK}`,
+      err,
+    );
+  }
+  if (/autolaunch|DBUS_SESSION_BUS_ADDRESS|Failed to connect to socket|Connection refused|No such file or directory|DBus error: .*(connect|address)/i.test(text)) {
+    return new KeychainError(
+      'no D-Bus session bus, so the Secret Service keychain is unreachable',
+      'no_dbus',
+      `run inside a desktop session, or start one with \`dbus-run-session -- sh\` plus \`gnome-keyring-daemon --unlock\`; ${CACHE_KEY_FALLBACK}`,
+      err,
+    );
+  }
+  if (/org\.freedesktop\.secrets|ServiceUnknown|not provided by any|NameHasNoOwner/i.test(text)) {
+    return new KeychainError(
+      'no Secret Service on the D-Bus session bus',
+      'no_secret_service',
+      `install and start a keyring (e.g. \`apt-get install gnome-keyring\` or KeePassXC with Secret Service enabled); ${CACHE_KEY_FALLBACK}`,
+      err,
+    );
+  }
+  if (/locked|unlock|prompt|dismissed/i.test(text)) {
+    return new KeychainError(
+      'the keychain is locked',
+      'locked',
+      `unlock it (log in to the desktop, or \`echo -n PASSWORD | gnome-keyring-daemon --replace --unlock\`); ${CACHE_KEY_FALLBACK}`,
+      err,
+    );
+  }
+  if (/no result found|Object does not exist|no such object|collection/i.test(text)) {
+    return new KeychainError(
+      'the Secret Service has no default keyring (login collection)',
+      'no_collection',
+      `create and unlock one (start \`gnome-keyring-daemon --unlock\` in the session, or open Seahorse); ${CACHE_KEY_FALLBACK}`,
+      err,
+    );
+  }
+  return new KeychainError('the OS keychain failed', 'other', `check the keychain with \`docker vaultmcp doctor\`; ${CACHE_KEY_FALLBACK}`, err);
+}
+
+let shared: Promise<Keychain> | undefined;
+
+/** One keychain per process (the addon loads once). */
+export function sharedKeychain(): Promise<Keychain> {
+  return (shared ??= openKeychain());
+}
+
+/**
+ * PassphraseLookup for `createOciClients`: the `oci-passphrase:<profile>` item, or undefined when there is none
+ * or the keychain is unusable (auth then falls back to OCI_CLI_PASSPHRASE or reports a missing passphrase).
+ */
+export const lookupPassphraseFromKeychain: PassphraseLookup = async (profile) => {
+  try {
+    return await (await sharedKeychain()).get(passphraseAccount(profile));
+  } catch {
+    return undefined;
+  }
+};

@@ -1,0 +1,110 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+/**
+ * A stream filter between the MCP server and the client (leak guard, restart-on-rotation, …). The MCP stdio
+ * transport is newline-delimited JSON-RPC and a message never contains a raw newline, so a filter always sees
+ * exactly one whole message: the bytes of one line WITHOUT its terminating `\n` (a `\r` before it, if any, is
+ * left in). Chunk boundaries never reach a filter.
+ *
+ * Return the (possibly rewritten) message bytes, or `null` to drop the message. A filter may be async; messages
+ * stay in order and backpressure holds (the next chunk is not read until the chain is done with this one).
+ */
+export interface MessageFilter {
+  /** Short name for diagnostics, e.g. `leak-guard`. */
+  readonly name: string;
+  transform(message: Buffer): Buffer | null | Promise<Buffer | null>;
+}
+
+const NEWLINE = 0x0a;
+const NEWLINE_BUF = Buffer.from('\n');
+
+/** Default longest line (bytes) held while waiting for its newline: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A Transform that frames a byte stream into lines and runs each complete line through a filter chain in order.
+ * With no filters it is a byte-exact pass-through of complete lines: each chunk's complete-line prefix is
+ * forwarded as one slice (no copy), and only an unterminated tail is held until its `\n` arrives. At end of
+ * stream an unterminated tail is flushed as is (through the filters too), so nothing is ever lost.
+ * Backpressure is the Transform's own: when the destination is slow, the source is paused.
+ * A line longer than `maxMessageBytes` without a newline fails the stream (a server that never writes a newline
+ * would otherwise grow our memory without bound).
+ */
+export class LineFilterStream extends Transform {
+  readonly filters: readonly MessageFilter[];
+  private readonly maxMessageBytes: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  /**
+   * @param filters the chain; empty means pass-through
+   * @param options.maxMessageBytes see the class comment; default {@link DEFAULT_MAX_MESSAGE_BYTES}
+   */
+  constructor(filters: readonly MessageFilter[] = [], options: { maxMessageBytes?: number } = {}) {
+    super({ highWaterMark: 64 * 1024 });
+    this.filters = filters;
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last < 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes > this.maxMessageBytes) {
+        done(new Error(`the MCP server wrote more than ${this.maxMessageBytes} bytes without a newline`));
+      } else {
+        done();
+      }
+      return;
+    }
+    const head = chunk.subarray(0, last + 1);
+    const tail = chunk.subarray(last + 1);
+    const complete = this.pending.length > 0 ? Buffer.concat([...this.pending, head]) : head;
+    this.pending = tail.length > 0 ? [tail] : [];
+    this.pendingBytes = tail.length;
+    if (this.filters.length === 0) {
+      done(null, complete);
+      return;
+    }
+    this.filterLines(complete).then((out) => done(null, out ?? undefined), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.pendingBytes === 0) {
+      done();
+      return;
+    }
+    const rest = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.filters.length === 0) {
+      done(null, rest);
+      return;
+    }
+    this.runChain(rest).then((out) => done(null, out ?? undefined), done);
+  }
+
+  /** Runs each `\n`-terminated line of `block` through the chain; returns what to push (null: nothing). */
+  private async filterLines(block: Buffer): Promise<Buffer | null> {
+    const out: Buffer[] = [];
+    let start = 0;
+    while (start < block.length) {
+      const nl = block.indexOf(NEWLINE, start);
+      const message = block.subarray(start, nl);
+      start = nl + 1;
+      const result = await this.runChain(message);
+      if (result !== null) out.push(result, NEWLINE_BUF);
+    }
+    return out.length > 0 ? Buffer.concat(out) : null;
+  }
+
+  private async runChain(message: Buffer): Promise<Buffer | null> {
+    let current: Buffer | null = message;
+    for (const filter of this.filters) {
+      current = await filter.transform(current);
+      if (current === null) return null;
+    }
+    return current;
+  }
+}
