@@ -10,6 +10,8 @@
 # - The unlock password is random, fed on stdin, never printed, never exported.
 # - Inside, VAULTMCP_SECRET_SERVICE=1 is set (tests may check it).
 # Needs: dbus-run-session and dbus-send (Debian: dbus), gnome-keyring-daemon (gnome-keyring).
+# dbus-daemon may print "Failed to set fd limit to 65536: Operation not permitted" in containers: harmless.
+# Editing: bash reads a running script as it goes, so replace this file atomically (write + rename).
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -25,7 +27,6 @@ if [ -z "${VAULTMCP_KEYRING_SESSION:-}" ]; then
     fi
   done
   export VAULTMCP_KEYRING_SESSION=1
-  # dbus-daemon may print "Failed to set fd limit to 65536: Operation not permitted" in containers: harmless.
   exec dbus-run-session -- "$0" "$@"
 fi
 

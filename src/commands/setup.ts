@@ -1,7 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from './base.js';
 import { ConfigError, UsageError } from '../core/errors.js';
-import { AUTH_METHODS, type AuthMethod } from '../core/settings/index.js';
+import type { AuthMethod } from '../core/settings/index.js';
+
+// The settings schema's AUTH_METHODS, repeated so `--help` does not load zod and yaml.
+const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal'] as const satisfies readonly AuthMethod[];
 
 /** Exit code when the user quits the wizard with Ctrl-C (nothing written). */
 const EXIT_CANCELLED = 130;
@@ -54,7 +57,8 @@ export default class Setup extends BaseCommand {
     }
     const setup = await import('../core/setup/index.js');
     const configs = await setup.discoverOciConfigs(ctx, flags['config-file']);
-    const resolverFile = setup.resolverFilePath(ctx);
+    // --config names the file to write instead of the user's resolver.yaml (e.g. a project-specific one)
+    const resolverFile = flags.config ? (await import('../core/paths.js')).expandPath(flags.config, ctx) : setup.resolverFilePath(ctx);
     const existing = await setup.readExistingResolver(resolverFile);
     const defaults = {
       profile: flags.profile,

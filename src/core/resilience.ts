@@ -173,10 +173,19 @@ export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPoli
           return await breaker.execute(async () => {
             attempt++;
             hooks.onAttempt?.(attempt);
+            let timedOut = false;
             try {
-              return await perAttempt.execute(({ signal }) => call(signal), outer);
+              return await perAttempt.execute(
+                ({ signal }) =>
+                  call(signal).catch((err: unknown) => {
+                    // the call saw its own abort (fetch rejects at once): that is our deadline, not a network error
+                    if (signal.aborted) timedOut = true;
+                    throw err;
+                  }),
+                outer,
+              );
             } catch (err) {
-              if (err instanceof TaskCancelledError) {
+              if (err instanceof TaskCancelledError || timedOut) {
                 throw new VaultError(`the vault did not answer within ${options.timeoutMs} ms for ${hooks.what}`, {
                   kind: 'timeout',
                   hint: 'check the network, or raise resilience.timeout_ms',

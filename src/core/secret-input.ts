@@ -253,6 +253,14 @@ export async function promptSecretTwice(input: TtyInput, output: Writable, label
 }
 
 /**
+ * True when `readSecretValue` with these options would prompt on the terminal (no --generate, no file, stdin is a
+ * TTY). Commands read non-interactive values before any vault call, and check the vault before prompting.
+ */
+export function willPrompt(ctx: Pick<AppContext, 'stdin'>, options: { fromFile?: string; generate?: number }): boolean {
+  return options.generate === undefined && options.fromFile === undefined && !!ctx.stdin.isTTY;
+}
+
+/**
  * Gets the value to write, from exactly one source:
  * `generate` (N random characters) > `fromFile` > stdin when it is not a TTY > a masked prompt (typed twice).
  * stdin bytes are kept exactly (no trimming; `echo` adds a newline, which is kept) unless `trim` removes one

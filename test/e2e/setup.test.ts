@@ -252,6 +252,104 @@ describe('setup wizard under tmux', { skip: haveTmux ? false : 'tmux is not inst
   });
 });
 
+describe('setup wizard: profiles and passphrases', { skip: haveTmux ? false : 'tmux is not installed' }, () => {
+  test('creates a profile from an existing API key (fingerprint computed, appended after confirming)', async () => {
+    const h = newHome();
+    const original = readFileSync(emu.info.ociConfigFile, 'utf8');
+    const configCopy = path.join(h.home, 'oci-config');
+    writeFileSync(configCopy, original, { mode: 0o600 });
+    const value = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(original)![1]!.trim();
+    const p = startWizard({ ...h, env: { ...h.env, OCI_CONFIG_FILE: configCopy } });
+    try {
+      await p.waitFor(/❯ DEFAULT/);
+      await p.step(['Down'], /❯ \+ Create a profile from an existing API key/);
+      await p.step(['Enter'], new RegExp(`OCI config file to add the profile to: ${configCopy}`));
+      await p.step(['Enter'], /Profile name: VAULTMCP/); // DEFAULT is taken
+      await p.step(['Enter'], /Tenancy OCID:/);
+      p.type('not-an-ocid');
+      await p.step(['Enter'], /expected ocid1\.tenancy/);
+      for (let i = 0; i < 11; i++) p.keys('BSpace');
+      p.type(value('tenancy'));
+      await p.step(['Enter'], /User OCID:/);
+      p.type(value('user'));
+      await p.step(['Enter'], /Path of the API private key/);
+      for (let i = 0; i < 30; i++) p.keys('BSpace');
+      p.type(value('key_file'));
+      await p.step(['Enter'], /Home region/);
+      p.type('us-ashburn-1');
+      const confirm = await p.step(['Enter'], /Add it\? \[Y\/n\]/);
+      assert.match(confirm, /\[VAULTMCP\]/);
+      assert.match(confirm, new RegExp(`fingerprint=${value('fingerprint')}`));
+      assert.equal(readFileSync(configCopy, 'utf8'), original, 'written before confirming');
+      await p.step(['y'], /Authentication method/);
+      await p.step(['Enter'], /Region of the vault: us-ashburn-1/);
+      await p.step(['Enter'], /Which compartment holds the vault\?/); // the new profile signs the listing
+      await p.step(['C-c'], /EXIT=130/);
+    } finally {
+      p.kill();
+    }
+    const after = readFileSync(configCopy, 'utf8');
+    assert.ok(after.startsWith(original), 'the existing profile changed');
+    assert.match(after, new RegExp(`\\[VAULTMCP\\]\\nuser=${value('user')}\\nfingerprint=${value('fingerprint')}\\nkey_file=${value('key_file')}`));
+    assert.ok(!existsSync(h.resolverFile));
+  });
+
+  test('an encrypted key: passphrase asked and checked, stored in the keychain when agreed', { skip: process.env.VAULTMCP_SECRET_SERVICE === '1' ? false : 'needs a Secret Service (npm test provides one)' }, async () => {
+    const h = newHome();
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { keyFingerprint } = await import('../../src/core/setup/index.js');
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'correct horse' }) as string;
+    const keyFile = path.join(h.home, 'enc.pem');
+    writeFileSync(keyFile, pem, { mode: 0o600 });
+    const fp = keyFingerprint(pem, 'correct horse');
+    const original = readFileSync(emu.info.ociConfigFile, 'utf8');
+    const tenancy = /^tenancy=(.*)$/m.exec(original)![1]!.trim();
+    const user = /^user=(.*)$/m.exec(original)![1]!.trim();
+    await emu.admin.registerKey(`${tenancy}/${user}/${fp}`, publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    const profileName = `ENC${process.pid}`;
+    const config = path.join(h.home, 'oci-config');
+    writeFileSync(config, `[${profileName}]\ntenancy=${tenancy}\nuser=${user}\nfingerprint=${fp}\nkey_file=${keyFile}\nregion=us-ashburn-1\n`, { mode: 0o600 });
+    const env = { ...h.env, OCI_CONFIG_FILE: config };
+    delete (env as Record<string, string | undefined>).VAULTMCP_CACHE_KEY;
+    const p = startWizard({ ...h, env });
+    try {
+      await p.waitFor(new RegExp(`❯ ${profileName}`));
+      await p.step(['Enter'], /Authentication method/);
+      await p.step(['Enter'], /Region of the vault/);
+      await p.step(['Enter'], /is encrypted[\s\S]*Passphrase:/);
+      p.type('wrong');
+      await p.step(['Enter'], /wrong passphrase/);
+      for (let i = 0; i < 5; i++) p.keys('BSpace');
+      p.type('correct horse');
+      const masked = await p.waitFor(/Passphrase: \*{13}/);
+      assert.doesNotMatch(masked, /correct horse/);
+      await p.step(['Enter'], /Which compartment holds the vault\?/);
+      p.type('compartment');
+      await p.step(['Enter'], /Which vault/);
+      await p.step(['Enter'], /Which master encryption key/);
+      await p.step(['Enter'], /signed requests accepted/);
+      await p.step(['Enter'], new RegExp(`Store the passphrase in the OS keychain .*oci-passphrase:${profileName}`));
+      await p.step(['y'], /Write it\?/);
+      p.type('y');
+      if (binary()) {
+        await p.waitFor(/Docker plugin/);
+        p.type('n');
+      }
+      const done = await p.waitFor(/Setup complete/, 40_000);
+      assert.match(done, new RegExp(`✔ stored the passphrase in the OS keychain \\(oci-passphrase:${profileName}\\)`));
+      assert.match(done, /✔ Fingerprint in the profile matches the key/); // doctor found the passphrase in the keychain
+      assert.match(done, /✔ Authentication/);
+      await p.step(['Enter'], /EXIT=0/);
+    } finally {
+      p.kill();
+      // leave no test item behind in the keychain
+      const { sharedKeychain, passphraseAccount } = await import('../../src/core/keychain.js');
+      await (await sharedKeychain()).delete(passphraseAccount(profileName)).catch(() => undefined);
+    }
+  });
+});
+
 describe('setup without a TTY (flags)', () => {
   test('missing flags: usage error naming them, exit 2', async () => {
     const h = newHome();

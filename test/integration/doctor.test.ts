@@ -10,7 +10,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PassThrough } from 'node:stream';
 import type { AppContext } from '../../src/core/context.js';
-import { doctorReportSchema, runDoctor, type CheckResult, type DoctorReport } from '../../src/core/doctor/index.js';
+import { buildDoctorChecks, doctorReportSchema, runChecks, runDoctor, type CheckResult, type DoctorReport } from '../../src/core/doctor/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { keyFingerprint } from '../../src/core/setup/index.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
@@ -237,4 +239,28 @@ describe('doctor against the emulator', () => {
       await emu.admin.clearFaults();
     }
   });
+
+  for (const [offsetS, status] of [[120, 'warn'], [-400, 'fail'], [0, 'pass']] as const) {
+    test(`clock skew of ${offsetS} s against the vault's Date header: ${status}`, async () => {
+      const server = createServer((_req, res) => {
+        res.setHeader('Date', new Date(Date.now() + offsetS * 1000).toUTCString());
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end('{"code":"NotAuthenticated","message":"x"}');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const port = (server.address() as AddressInfo).port;
+        const sb = sandbox((r) => r.replace(/endpoint: .*/, `endpoint: http://127.0.0.1:${port}`));
+        const checks = buildDoctorChecks(sb.ctx).filter((c) => c.id === 'settings' || c.id === 'clock-skew');
+        const [, skew] = await runChecks(checks, { timeoutMs: 5000 });
+        assert.equal(skew!.status, status, JSON.stringify(skew));
+        if (status !== 'pass') {
+          assert.match(skew!.detail, offsetS > 0 ? /behind the vault/ : /ahead of the vault/);
+          assert.match(skew!.hint, /timedatectl/);
+        }
+      } finally {
+        server.close();
+      }
+    });
+  }
 });

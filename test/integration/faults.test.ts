@@ -2,7 +2,7 @@
  * The fault matrix of docs/resolver-and-cache.md, row by row: each vault fault against no cache, a fresh cache
  * entry and a stale one, asserting the value and its source (or the exit-3 error kind) and the number of vault
  * requests the emulator saw. Then the circuit breaker shared across resolvers and processes.
- * Limits: timeout 300 ms, 2 retries (3 requests), backoff 20–100 ms (test/helpers/resolver-fixture.ts).
+ * Limits: timeout 800 ms (the hang row), 2 retries (3 requests), backoff 20–100 ms (test/helpers/resolver-fixture.ts).
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -65,7 +65,7 @@ describe('fault matrix', () => {
   let refusedSettings: Settings;
   before(async () => {
     emu = await startTestEmulator({ seed: { [NAME]: VAULT_VALUE } });
-    fx = await resolverFixture(emu.info);
+    fx = await resolverFixture(emu.info, { resilience: { timeout_ms: 800 } });
     refusedSettings = { ...fx.settings, vault: { ...fx.settings.vault, endpoint: `http://127.0.0.1:${await closedPort()}` } };
   });
   after(async () => {

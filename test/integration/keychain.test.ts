@@ -165,7 +165,7 @@ kill $P 2>/dev/null || true
 `,
     );
     try {
-      const env = { ...process.env, VAULTMCP_CACHE_KEY: '', DISPLAY: '', WAYLAND_DISPLAY: '', PROBE_CACHE_DIR: path.join(tmp, 'cache') };
+      const env: NodeJS.ProcessEnv = { ...process.env, VAULTMCP_CACHE_KEY: '', DISPLAY: '', WAYLAND_DISPLAY: '', PROBE_CACHE_DIR: path.join(tmp, 'cache') };
       delete env.DBUS_SESSION_BUS_ADDRESS;
       const result = await probe([], env, ['dbus-run-session', '--', 'bash', script]);
       assert.equal(result.status.available, false);

@@ -4,6 +4,7 @@
  * test/e2e/plugin.test.ts.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, it } from 'node:test';
 import {
   PLUGIN_NAME,
@@ -12,6 +13,7 @@ import {
   normalizeArgv,
   pluginMetadata,
   rewriteAliases,
+  watchDockerSocket,
 } from '../../src/docker-plugin.js';
 
 describe('pluginMetadata', () => {
@@ -111,5 +113,38 @@ describe('completionOutput', () => {
   it('falls back to file completion when nothing matches', () => {
     assert.equal(completionOutput(ids, ['run', 'github', '']), ':0\n');
     assert.equal(completionOutput(ids, []), 'dev\ndoctor\nrun\nsecret\nservice\n:4\n');
+  });
+});
+
+describe('watchDockerSocket', { skip: process.platform !== 'linux' && 'abstract sockets are Linux-only' }, () => {
+  it('calls onCancel once when docker closes the plugin socket', async () => {
+    const name = `docker_cli_test_${process.pid}_${Date.now()}`;
+    const server = net.createServer();
+    const connected = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve) => server.listen({ path: `\0${name}` }, resolve));
+    try {
+      let calls = 0;
+      const cancelled = new Promise<void>((resolve) =>
+        watchDockerSocket({ DOCKER_CLI_PLUGIN_SOCKET: `@${name}` }, () => {
+          calls++;
+          resolve();
+        }),
+      );
+      const conn = await connected;
+      conn.end(); // what docker does on SIGINT/SIGTERM without a TTY
+      await cancelled;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(calls, 1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('is a no-op without the variable or when nobody listens', async () => {
+    let calls = 0;
+    watchDockerSocket({}, () => calls++);
+    watchDockerSocket({ DOCKER_CLI_PLUGIN_SOCKET: `@docker_cli_nobody_${process.pid}` }, () => calls++);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(calls, 0);
   });
 });

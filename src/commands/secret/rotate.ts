@@ -39,7 +39,7 @@ export default class SecretRotate extends BaseCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(SecretRotate);
     refuseValueInArgv((argv as string[]).slice(1), 'secret rotate');
-    const { readSecretValue, validateGenerateLength } = await import('../../core/secret-input.js');
+    const { readSecretValue, validateGenerateLength, willPrompt } = await import('../../core/secret-input.js');
     if (flags.generate !== undefined) validateGenerateLength(flags.generate);
     const ctx = this.ctx;
     const settings = await loadCommandSettings(ctx, flags.config);
@@ -52,9 +52,12 @@ export default class SecretRotate extends BaseCommand {
       vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
       compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
     });
+    // as in upload: piped/file values are checked before any vault call, prompts after the secret is found
+    const source = { fromFile: flags['from-file'], generate: flags.generate, trim: flags.trim };
+    let value = willPrompt(ctx, source) ? undefined : await readSecretValue(ctx, { label: `secret '${args.name}'`, ...source });
     const { secret } = await admin.locate(args.name);
     admin.assertWritable(secret);
-    const value = await readSecretValue(ctx, { label: `secret '${secret.name}'`, fromFile: flags['from-file'], generate: flags.generate, trim: flags.trim });
+    value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source });
     const say = (line: string) => {
       if (!flags.json) ctx.stderr.write(`vaultmcp: ${line}\n`);
     };

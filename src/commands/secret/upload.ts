@@ -40,7 +40,7 @@ export default class SecretUpload extends BaseCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(SecretUpload);
     refuseValueInArgv((argv as string[]).slice(1), 'secret upload');
-    const { validateSecretName, readSecretValue } = await import('../../core/secret-input.js');
+    const { validateSecretName, readSecretValue, willPrompt } = await import('../../core/secret-input.js');
     validateSecretName(args.name);
     const tags = parseTags(flags.tag ?? []);
     const scope = {
@@ -51,10 +51,12 @@ export default class SecretUpload extends BaseCommand {
     const settings = await loadCommandSettings(this.ctx, flags.config);
     const { createSecretAdmin, purgeCachedSecret } = await import('../../core/secret-admin/index.js');
     const admin = await createSecretAdmin(settings, scope);
-    // Settings and the secret's state are checked before the value is asked for; the value is checked
-    // (size, emptiness) before anything is written.
+    // A piped or file value is read and checked (size, emptiness) before any vault call; a prompt comes after the
+    // settings and the secret's state are checked, so nobody types a value that cannot be stored.
+    const read = () => readSecretValue(this.ctx, { label: `secret '${args.name}'`, fromFile: flags['from-file'], trim: flags.trim });
+    let value = willPrompt(this.ctx, { fromFile: flags['from-file'] }) ? undefined : await read();
     const existing = await admin.prepareUpload(args.name);
-    const value = await readSecretValue(this.ctx, { label: `secret '${args.name}'`, fromFile: flags['from-file'], trim: flags.trim });
+    value ??= await read();
     if ((value.source === 'stdin' || value.source === 'file') && !flags.trim && value.bytes.at(-1) === 0x0a && !flags.json) {
       this.ctx.stderr.write('vaultmcp: note: the value ends with a newline, which is stored as part of it (use --trim to strip one)\n');
     }

@@ -49,15 +49,15 @@ export function buildDoctorChecks(ctx: AppContext, options: DoctorOptions = {}):
   const state = new DoctorState(ctx, options);
   const checks: DoctorCheck[] = [
     { id: 'settings', title: 'Settings found and valid', run: () => state.checkSettings() },
-    { id: 'oci-config', title: 'OCI config file and profile', needs: ['settings'], run: () => state.checkOciConfig() },
+    { id: 'oci-config', title: 'OCI config file and profile', needs: ['settings'], runAfterFailure: true, run: () => state.checkOciConfig() },
     { id: 'key-file', title: 'API key file readable, mode 0600', needs: ['oci-config'], run: () => state.checkKeyFile() },
     { id: 'key-fingerprint', title: 'Fingerprint in the profile matches the key', needs: ['key-file'], run: () => state.checkFingerprint() },
-    { id: 'auth', title: 'Authentication (a signed vault call)', needs: ['settings'], run: (s) => state.checkAuth(s) },
-    { id: 'clock-skew', title: 'Clock skew against the vault', needs: ['settings'], run: (s) => state.checkClockSkew(s) },
+    { id: 'auth', title: 'Authentication (a signed vault call)', needs: ['settings'], runAfterFailure: true, run: (s) => state.checkAuth(s) },
+    { id: 'clock-skew', title: 'Clock skew against the vault', needs: ['settings'], runAfterFailure: true, run: (s) => state.checkClockSkew(s) },
     { id: 'vault', title: 'Vault reachable', needs: ['auth'], run: (s) => state.checkVault(s) },
     { id: 'master-key', title: 'Master encryption key usable for upload', needs: ['vault'], run: (s) => state.checkMasterKey(s) },
     { id: 'keychain', title: 'OS keychain available and unlocked', run: () => state.checkKeychain() },
-    { id: 'cache', title: 'Secret cache directory and entries', needs: ['settings'], run: () => state.checkCache() },
+    { id: 'cache', title: 'Secret cache directory and entries', needs: ['settings'], runAfterFailure: true, run: () => state.checkCache() },
   ];
   for (const name of options.services ?? []) {
     const id = (part: string) => `service:${name}:${part}`;
@@ -70,6 +70,7 @@ export function buildDoctorChecks(ctx: AppContext, options: DoctorOptions = {}):
         title: `Service '${name}': MCP handshake`,
         needs: [id('command'), id('secrets')],
         timeoutMs: options.handshakeTimeoutMs,
+        timeoutHint: `the server did not finish initialize + tools/list in time (npx may still be downloading it): start it once by hand, or rerun with a larger --timeout-ms`,
         run: (s) => state.checkHandshake(name, s),
       },
     );
@@ -158,8 +159,15 @@ class DoctorState {
     return pass(detail);
   }
 
+  /** Settings, or undefined when they cannot be loaded (the settings check reports why). */
+  private async loadedOrUndefined(): Promise<LoadedSettings | undefined> {
+    return this.loaded().catch(() => undefined);
+  }
+
   async checkOciConfig(): Promise<CheckOutcome> {
-    const { settings } = await this.loaded();
+    const loaded = await this.loadedOrUndefined();
+    if (!loaded) return skip('skipped: the settings could not be loaded');
+    const { settings } = loaded;
     const { method, config_file: file, profile } = settings.auth;
     if (method === 'instance_principal' || method === 'resource_principal') return skip(`auth.method is ${method}: no OCI config file is used`);
     const values = await this.profile();
@@ -214,7 +222,9 @@ class DoctorState {
   }
 
   async checkAuth(signal: AbortSignal): Promise<CheckOutcome> {
-    const { settings } = await this.loaded();
+    const loaded = await this.loadedOrUndefined();
+    if (!loaded) return skip('skipped: the settings could not be loaded');
+    const { settings } = loaded;
     if (!settings.vault.vault_id) return skip('vault.vault_id is not set');
     const clients = await this.clients();
     const probe = `vaultmcp-doctor-probe-${randomBytes(4).toString('hex')}`;
@@ -244,6 +254,7 @@ class DoctorState {
   }
 
   async checkClockSkew(signal: AbortSignal): Promise<CheckOutcome> {
+    if (!(await this.loadedOrUndefined())) return skip('skipped: the settings could not be loaded');
     const endpoint = await this.secretsEndpoint();
     if (!endpoint) return skip('no vault endpoint known (no region)');
     const t0 = Date.now();
@@ -333,7 +344,9 @@ class DoctorState {
   }
 
   async checkCache(): Promise<CheckOutcome> {
-    const { settings } = await this.loaded();
+    const loaded = await this.loadedOrUndefined();
+    if (!loaded) return skip('skipped: the settings could not be loaded');
+    const { settings } = loaded;
     if (!settings.cache.enabled) return skip('cache.enabled is false');
     const dir = settings.cache.dir;
     let st;
@@ -348,7 +361,7 @@ class DoctorState {
     if (process.platform !== 'win32' && mode & 0o077) return fail(`${dir} has mode ${octal}`, `chmod 700 ${dir}`);
     const { openSecretCacheDetailed } = await import('../cache.js');
     const opened = await openSecretCacheDetailed(settings, this.ctx);
-    if (!opened.cache) return warn(`${dir}, mode ${octal}; ${opened.notice ?? 'the cache is off for this run'}`, 'see the keychain check');
+    if (!opened.cache) return warn(`${dir}, mode ${octal}; the disk cache is off for this run: no cache key (see the keychain check)`, 'fix the keychain check, or set VAULTMCP_CACHE_KEY to a base64 32-byte key');
     const entries = await opened.cache.entries();
     const bad = entries.filter((e) => e.valid === false).length;
     if (bad) return warn(`${dir}: ${bad} of ${entries.length} entries cannot be decrypted (they are ignored)`, '`docker vaultmcp cache clear` removes them');

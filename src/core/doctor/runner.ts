@@ -22,6 +22,8 @@ export interface DoctorCheck {
   runAfterFailure?: boolean;
   /** per-check time limit in ms (default: the runner's) */
   timeoutMs?: number;
+  /** the hint when the check times out (default: network and endpoint advice) */
+  timeoutHint?: string;
   /** the check; `signal` fires at the time limit (pass it to vault calls / child processes) */
   run(signal: AbortSignal): Promise<CheckOutcome>;
 }
@@ -62,7 +64,7 @@ export async function runChecks(checks: DoctorCheck[], options: RunChecksOptions
       } else {
         options.onStart?.(check.id);
         const t0 = now();
-        const outcome = await runOne(check, check.timeoutMs ?? options.timeoutMs);
+        const outcome = await runOne(check, check.timeoutMs ?? options.timeoutMs, check.timeoutHint);
         result = { id: check.id, title: check.title, status: outcome.status, detail: oneLine(outcome.detail), hint: oneLine(outcome.hint ?? ''), ms: Math.max(0, Math.round(now() - t0)) };
       }
       results.set(check.id, result);
@@ -76,13 +78,13 @@ export async function runChecks(checks: DoctorCheck[], options: RunChecksOptions
   return checks.map((c) => results.get(c.id)!);
 }
 
-async function runOne(check: DoctorCheck, timeoutMs: number): Promise<CheckOutcome> {
+async function runOne(check: DoctorCheck, timeoutMs: number, timeoutHint?: string): Promise<CheckOutcome> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckOutcome>((resolve) => {
     timer = setTimeout(() => {
       controller.abort(new Error('timeout'));
-      resolve({ status: 'fail', detail: `timed out after ${timeoutMs} ms`, hint: 'check the network and vault.endpoint / vault.region; rerun doctor with a larger --timeout-ms' });
+      resolve({ status: 'fail', detail: `timed out after ${timeoutMs} ms`, hint: timeoutHint ?? 'check the network and vault.endpoint / vault.region; rerun doctor with a larger --timeout-ms' });
     }, timeoutMs);
   });
   try {

@@ -215,6 +215,7 @@ export async function rotateVerified(options: {
   const injected = Object.fromEntries(target.map((s) => [s.envVar, newValue]));
   const { env } = buildChildEnv({ parent: options.ctx.env, passthrough: service.passthrough_env, overrides: options.overrides, secrets: { ...otherValues, ...injected } });
 
+  if (options.signal?.aborted) throw new VaultMcpError('interrupted; nothing was written', { exitCode: 130 });
   const written = await admin.addVersion(secret, options.bytes);
   options.onEvent?.({ type: 'written', versionNumber: written.versionNumber, previousVersionNumber: written.previousVersionNumber });
   options.onEvent?.({ type: 'verifying', service: service.name, command: service.target_command[0] ?? '' });

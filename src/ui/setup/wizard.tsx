@@ -18,6 +18,7 @@ import {
   listVaults,
   renderOciProfile,
   renderResolverYaml,
+  resolverFilePath,
   storePassphrase,
   testSignedCall,
   writeResolverYaml,
@@ -498,7 +499,7 @@ export function SetupWizard(props: WizardProps) {
       break;
     }
     case 'doctor':
-      body = <DoctorStep ctx={ctx} timeoutMs={props.doctorTimeoutMs} version={props.version} onDone={(report) => (result.current.doctor = report)} onExit={finish} />;
+      body = <DoctorStep ctx={ctx} configFile={result.current.written && props.resolverFile !== resolverFilePath(ctx) ? props.resolverFile : undefined} timeoutMs={props.doctorTimeoutMs} version={props.version} onDone={(report) => (result.current.doctor = report)} onExit={finish} />;
       break;
   }
 
@@ -648,10 +649,10 @@ function NewKeyStep({ homeDir, initial, onDone, onBack }: { homeDir: string; ini
   );
 }
 
-function DoctorStep({ ctx, timeoutMs, version, onDone, onExit }: { ctx: AppContext; timeoutMs: number; version: string; onDone: (r: DoctorReport) => void; onExit: () => void }) {
+function DoctorStep({ ctx, configFile, timeoutMs, version, onDone, onExit }: { ctx: AppContext; configFile?: string; timeoutMs: number; version: string; onDone: (r: DoctorReport) => void; onExit: () => void }) {
   const [feed] = useState(() => {
-    // The fresh resolver.yaml is read from its usual place, as `run` will.
-    const checks = buildDoctorChecks(ctx, { version, handshakeTimeoutMs: timeoutMs });
+    // The file just written is read first (it may be a --config file), then the usual sources, as `run` does.
+    const checks = buildDoctorChecks(ctx, { configFile, version, handshakeTimeoutMs: timeoutMs });
     return { checks, feed: new ChecklistFeed(checks) };
   });
   const [finished, setFinished] = useState(false);

@@ -1,0 +1,80 @@
+/** resolver.yaml loading: sources, priority, env overrides, legacy keys, errors (src/core/settings). */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError } from '../../src/core/errors.js';
+import { loadSettings } from '../../src/core/settings/index.js';
+
+describe('loadSettings', () => {
+  let root: string;
+  const ctx = (env: NodeJS.ProcessEnv = {}) => ({
+    env: { XDG_CONFIG_HOME: path.join(root, 'config'), XDG_CACHE_HOME: path.join(root, 'cache'), VAULTMCP_SYSTEM_CONFIG_DIR: path.join(root, 'etc'), ...env },
+    homeDir: root,
+    cwd: path.join(root, 'cwd'),
+  });
+  const userFile = () => path.join(root, 'config/oci-vault-mcp/resolver.yaml');
+  const systemFile = () => path.join(root, 'etc/resolver.yaml');
+  before(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'vaultmcp-settings-'));
+    await mkdir(path.join(root, 'config/oci-vault-mcp'), { recursive: true });
+    await mkdir(path.join(root, 'etc'), { recursive: true });
+    await mkdir(path.join(root, 'cwd'), { recursive: true });
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  it('defaults with no file; cache dir under XDG_CACHE_HOME', async () => {
+    await rm(userFile(), { force: true });
+    await rm(systemFile(), { force: true });
+    const { settings, sources } = await loadSettings(ctx());
+    assert.deepEqual(settings.resilience, { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 });
+    assert.deepEqual({ ...settings.cache, dir: undefined }, { enabled: true, dir: undefined, ttl: 3600, max_stale: 86400 });
+    assert.equal(settings.cache.dir, path.join(root, 'cache/oci-vault-mcp'));
+    assert.equal(sources['cache.ttl'], 'default');
+  });
+
+  it('priority: --config > env > user > system; sources say who set what', async () => {
+    await writeFile(systemFile(), 'cache: { ttl: 10, max_stale: 20 }\nresilience: { retries: 1 }\n');
+    await writeFile(userFile(), 'cache: { ttl: 30 }\nvault: { vault_id: ocid1.vault.oc1.iad.user }\n');
+    const explicit = path.join(root, 'explicit.yaml');
+    await writeFile(explicit, 'vault: { region: eu-frankfurt-1 }\n');
+    const { settings, sources, files } = await loadSettings(ctx({ OCI_VAULT_ID: 'ocid1.vault.oc1.iad.env', OCI_VAULT_CACHE_TTL: '99' }), { configFile: explicit });
+    assert.equal(settings.vault.vault_id, 'ocid1.vault.oc1.iad.env');
+    assert.equal(settings.vault.region, 'eu-frankfurt-1');
+    assert.equal(settings.cache.ttl, 99);
+    assert.equal(settings.cache.max_stale, 20);
+    assert.equal(settings.resilience.retries, 1);
+    assert.equal(sources['vault.vault_id'], 'env OCI_VAULT_ID');
+    assert.equal(sources['cache.max_stale'], systemFile());
+    assert.equal(sources['vault.region'], explicit);
+    assert.deepEqual(files, [explicit, userFile(), systemFile()]);
+  });
+
+  it('a resolver.yaml in the current directory is not read', async () => {
+    await writeFile(path.join(root, 'cwd/resolver.yaml'), 'vault: { endpoint: "http://evil.example" }\n');
+    const { settings } = await loadSettings(ctx());
+    assert.equal(settings.vault.endpoint, undefined);
+  });
+
+  it('legacy prototype keys are mapped; unused ones warn', async () => {
+    await writeFile(userFile(), 'cache: { directory: ~/c, enable_stale_fallback: true }\nresilience: { max_retries: 2, circuit_breaker_threshold: 7 }\n');
+    const { settings, warnings } = await loadSettings(ctx());
+    assert.equal(settings.cache.dir, path.join(root, 'c'));
+    assert.equal(settings.resilience.retries, 2);
+    assert.equal(settings.resilience.breaker_threshold, 7);
+    assert.match(warnings.join('\n'), /enable_stale_fallback/);
+  });
+
+  it('errors name the file and key, or line:column', async () => {
+    await writeFile(userFile(), 'cache: { tll: 5 }\n');
+    await assert.rejects(loadSettings(ctx()), (e: ConfigError) => e instanceof ConfigError && e.exitCode === 2 && e.message.includes(userFile()) && /cache\.tll/.test(e.message));
+    await writeFile(userFile(), 'resilience: { timeout_ms: 10 }\n');
+    await assert.rejects(loadSettings(ctx()), /timeout_ms/);
+    await writeFile(userFile(), 'vault: [unclosed\n');
+    await assert.rejects(loadSettings(ctx()), (e: ConfigError) => e instanceof ConfigError && /invalid YAML/.test(e.message));
+    await rm(userFile());
+    await assert.rejects(loadSettings(ctx({ OCI_VAULT_CACHE_TTL: 'soon' })), /whole number of seconds/);
+    await assert.rejects(loadSettings(ctx(), { configFile: path.join(root, 'missing.yaml') }), /file not found/);
+  });
+});
