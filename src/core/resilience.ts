@@ -160,7 +160,8 @@ export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPoli
   return {
     async execute<T>(call: (signal: AbortSignal) => Promise<T>, hooks: CallHooks): Promise<T> {
       const retries = hooks.retries ?? options.retries;
-      const policy = retry(handleWhen(isTransient), {
+      // no retry once the breaker has opened: the next attempt would only be refused after a useless backoff
+      const policy = retry(handleWhen((e) => isTransient(e) && breaker.state !== CircuitState.Open), {
         maxAttempts: retries,
         backoff: new VaultBackoff(options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, options.retryAfterCapMs ?? DEFAULT_RETRY_AFTER_CAP_MS, random),
       });

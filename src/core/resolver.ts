@@ -18,7 +18,8 @@ import type { Settings } from './settings/index.js';
  * - entry younger than `cache.ttl` s: served, no vault call, and the OCI SDK is not even loaded;
  * - otherwise the vault is asked; on success the entry is rewritten;
  * - the vault failing transiently (429, 5xx, network, timeout) or the breaker open: an entry younger than
- *   `cache.max_stale` s is served, with a warning naming the variable, reference and age;
+ *   `cache.max_stale` s is served, with a warning naming the variable, reference and age; when such a copy exists
+ *   the vault gets ONE attempt (no retries), so a hanging vault delays the launch by at most `timeout_ms`;
  * - 401/403/404 from the vault: the entry is purged (revocation sticks) and the secret fails;
  * - `offline`: cache only (any entry up to max_stale); `refresh`: no cache reads, results still written.
  */
@@ -291,19 +292,29 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
             metrics.staleServed++;
             return { ok: true, secret: usable, source: 'stale', ageMs: usable.ageMs, staleReason: 'offline mode (--offline)', attempts: 0, ms: elapsed() };
           }
+          const why = !cache
+            ? `no cache to read ${reference} from in offline mode`
+            : cached
+              ? `the cached copy of ${reference} is older than cache.max_stale (${settings.cache.max_stale} s); offline mode does not contact the vault`
+              : `no cached copy of ${reference}; offline mode does not contact the vault`;
           return {
             ok: false,
-            error: new VaultError(
-              !cache ? `no cache to read ${reference} from in offline mode` : `no cached copy of ${reference} ${cached ? `younger than cache.max_stale (${settings.cache.max_stale} s)` : ''}`.trim() + ' (offline mode does not contact the vault)',
-              { kind: 'not_found', hint: cache ? 'run once without --offline to fill the cache' : 'enable the cache (cache.enabled, a keychain or VAULTMCP_CACHE_KEY) and run once online' },
-            ),
+            error: new VaultError(why, {
+              kind: 'not_found',
+              hint: cache ? 'run once without --offline to fill the cache' : 'enable the cache (cache.enabled, an OS keychain or VAULTMCP_CACHE_KEY) and run once online',
+            }),
             attempts: 0,
             ms: elapsed(),
           };
         }
         const tally = { attempts: 0, retries: 0 };
         try {
-          const bundle = await fetchFromVault(ref, reference, tally, emit, { knownSecretId: ref.kind === 'compartment' ? cached?.secretId : undefined });
+          // stale-if-error: with a usable copy at hand a failing vault costs one attempt (≤ timeout_ms), not the
+          // whole retry budget; the launch gets the copy and `revalidate` refreshes it in the background
+          const bundle = await fetchFromVault(ref, reference, tally, emit, {
+            knownSecretId: ref.kind === 'compartment' ? cached?.secretId : undefined,
+            retries: usable ? 0 : undefined,
+          });
           metrics.secretsFetched++;
           metrics.retries += tally.retries;
           if (cache) await cache.put(ref, bundle);

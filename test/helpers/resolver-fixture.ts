@@ -120,6 +120,8 @@ export function buildResolveChild(): Promise<string> {
       path.join(root, 'test/helpers/resolve-child.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=warning',
     ], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`esbuild failed: ${r.stderr}`);
+    const { rmSync } = await import('node:fs');
+    process.once('exit', () => rmSync(out, { force: true }));
     return out;
   })());
 }

@@ -239,6 +239,36 @@ describe('cache with the resolver', () => {
     }
   });
 
+  it('cache status --json --names and cache clear SERVICE (CLI)', async () => {
+    const { spawn } = await import('node:child_process');
+    const cfg = path.join(fx.root, 'cli-resolver.yaml');
+    await writeFile(cfg, (await readFile(emu.info.resolverConfig, 'utf8')).replace(/dir: .*/, `dir: ${fx.cacheDir}`));
+    const root = path.resolve(import.meta.dirname, '../..');
+    const cli = (args: string[]) =>
+      new Promise<{ out: string; err: string; code: number | null }>((resolve) => {
+        const c = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts'), ...args, '--config', cfg], { env: fx.ctx.env, cwd: root });
+        let out = '';
+        let err = '';
+        c.stdout.on('data', (d) => (out += d));
+        c.stderr.on('data', (d) => (err += d));
+        c.on('close', (code) => resolve({ out, err, code }));
+      });
+    await (await fx.resolver()).resolve([spec('GITHUB_PERSONAL_ACCESS_TOKEN', 'github-token'), spec('K', 'api-key')]);
+    const status = await cli(['cache', 'status', '--json', '--names']);
+    assert.equal(status.code, 0, status.err);
+    const doc = JSON.parse(status.out);
+    assert.equal(doc.key, 'env');
+    assert.deepEqual(doc.entries.map((e: { reference: string }) => e.reference).sort(), ['api-key', 'github-token']);
+    assert.ok(doc.entries.every((e: { valid: boolean; state: string }) => e.valid && e.state === 'fresh'));
+    for (const v of Object.values(VALUES)) assert.ok(!status.out.includes(v));
+    const cleared = await cli(['cache', 'clear', 'github']);
+    assert.equal(cleared.code, 0, cleared.err);
+    assert.match(cleared.out, /removed 1 cache entry of github/);
+    const cache = (await openSecretCache(fx.settings, fx.ctx))!;
+    assert.deepEqual((await cache.entries({ names: true })).map((e) => e.reference), ['api-key']);
+    stderrLines.push(status.err, cleared.err, status.out, cleared.out);
+  });
+
   it('30 simultaneous cold launches in separate processes all succeed and leave only valid entries', async () => {
     const refs = ['GITHUB_TOKEN=github-token', 'DB=db-password', 'KEY=api-key'];
     const env = { ...fx.ctx.env, CHILD_CACHE: JSON.stringify({ dir: fx.cacheDir }) };

@@ -143,8 +143,8 @@ describe('without a keychain', () => {
   });
 
   it('a locked keyring is reported as locked with the fix, and the cache is off with one notice', async (t) => {
-    if (!linux || !has('dbus-run-session') || !has('gnome-keyring-daemon')) {
-      if (ci && linux) assert.fail('CI needs dbus-run-session and gnome-keyring-daemon');
+    if (!linux || !has('dbus-run-session') || !has('dbus-send') || !has('gnome-keyring-daemon')) {
+      if (ci && linux) assert.fail('CI needs dbus-run-session, dbus-send and gnome-keyring-daemon');
       return t.skip('needs dbus-run-session and gnome-keyring-daemon');
     }
     // a login keyring with a password, then a daemon that does not unlock it (no display for the prompt)
@@ -159,7 +159,10 @@ for i in $(seq 50); do [ -f "$XDG_DATA_HOME/keyrings/login.keyring" ] && break; 
 "$@" >/dev/null 2>&1 || true
 kill $P; wait $P 2>/dev/null || true
 gnome-keyring-daemon --foreground --components=secrets >/dev/null 2>&1 & P=$!
-sleep 0.3
+for i in $(seq 100); do
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true' && break
+  sleep 0.05
+done
 "$@" cache
 kill $P 2>/dev/null || true
 `,

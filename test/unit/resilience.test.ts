@@ -81,6 +81,13 @@ describe('vault call policy', () => {
     assert.deepEqual(changes, ['failure', 'failure', 'open']);
   });
 
+  it('stops retrying as soon as the breaker opens, keeping the real error', async () => {
+    const p = createVaultCallPolicy({ ...base, retries: 5, breakerThreshold: 2 });
+    let calls = 0;
+    await assert.rejects(p.execute(async () => { calls++; throw err('server', { status: 500 }); }, { what: 'x' }), (e: VaultError) => e.kind === 'server');
+    assert.equal(calls, 2);
+  });
+
   it('404s do not count towards the breaker; a success resets the count', async () => {
     const p = createVaultCallPolicy({ ...base, retries: 0, breakerThreshold: 2 });
     await assert.rejects(p.execute(async () => { throw err('not_found'); }, { what: 'x' }));

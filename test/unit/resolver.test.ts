@@ -102,12 +102,12 @@ describe('resolver with fake clients', () => {
     const fake = fakeClients({}, { fail: (name) => (name === 'flaky' ? { statusCode: 503, serviceCode: 'ServiceUnavailable' } : undefined) });
     const events: ResolverEvent[] = [];
     const report = await (await resolver(fake.clients, cacheAt(0))).resolve([spec('F', 'flaky'), spec('R', 'revoked')], { onEvent: (e) => events.push(e) });
-    assert.deepEqual(report.secrets.map((s) => [s.envVar, s.source, s.value, s.attempts]), [['F', 'stale', 'old-flaky', 3]]);
+    assert.deepEqual(report.secrets.map((s) => [s.envVar, s.source, s.value, s.attempts]), [['F', 'stale', 'old-flaky', 1]]);
     assert.equal(report.failures[0]!.envVar, 'R');
     assert.match(report.warnings[0]!, /F \(flaky\) that is 30 min old: the vault failed \(503 ServiceUnavailable\)/);
     assert.equal(await cacheAt(0).get(parseSecretRef('revoked')), undefined);
     assert.ok(events.some((e) => e.type === 'purged' && e.reference === 'revoked'));
-    assert.deepEqual({ ...report.metrics, totalMs: 0 }, { secretsFetched: 0, cacheHits: 0, cacheMisses: 2, staleServed: 1, retries: 2, breakerOpens: 0, totalMs: 0 });
+    assert.deepEqual({ ...report.metrics, totalMs: 0 }, { secretsFetched: 0, cacheHits: 0, cacheMisses: 2, staleServed: 1, retries: 0, breakerOpens: 0, totalMs: 0 });
   });
 
   it('fresh hit needs no clients at all; refresh bypasses it; offline never calls', async () => {
