@@ -339,7 +339,7 @@ describe('docker vaultmcp secret (built binary)', () => {
       await waitFor(/Repeat the value/);
       tmux('send-keys', '-t', 'prompt', '-l', value);
       tmux('send-keys', '-t', 'prompt', 'Enter');
-      await waitFor(/EXIT=\d+/);
+      await waitFor(/TTY=(no)?echo/); // printed after EXIT=, once the terminal state is known
       const screen = pane();
       tmux('kill-session', '-t', 'prompt');
       assert.match(screen, /EXIT=0/);
@@ -354,7 +354,7 @@ describe('docker vaultmcp secret (built binary)', () => {
       await waitFor(/Value for secret 'aborted-secret'/);
       tmux('send-keys', '-t', 'prompt', '-l', 'half-typ');
       tmux('send-keys', '-t', 'prompt', 'C-c');
-      await waitFor(/EXIT=\d+/);
+      await waitFor(/TTY=(no)?echo/); // printed after EXIT=, once the terminal state is known
       const screen = pane();
       tmux('kill-session', '-t', 'prompt');
       assert.match(screen, /EXIT=130/);
