@@ -22,6 +22,26 @@ export async function loadCommandSettings(ctx: AppContext, configFile: string | 
   return loaded.settings;
 }
 
+/**
+ * Settings plus the Vault management client for the scope flags (`--vault-id`, `--compartment-id`, checked as
+ * OCIDs first). The secret-admin module (and with it the OCI SDK) is imported only here, inside run().
+ */
+export async function openSecretAdmin(
+  ctx: AppContext,
+  flags: { config?: string; 'vault-id'?: string; 'compartment-id'?: string },
+  extraScope: { keyId?: string } = {},
+): Promise<{ settings: Settings; admin: SecretAdmin; module: typeof import('../../core/secret-admin/index.js') }> {
+  const scope = {
+    vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
+    compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
+    ...extraScope,
+  };
+  const settings = await loadCommandSettings(ctx, flags.config);
+  const module = await import('../../core/secret-admin/index.js');
+  return { settings, admin: await module.createSecretAdmin(settings, scope), module };
+}
+type SecretAdmin = Awaited<ReturnType<typeof import('../../core/secret-admin/index.js').createSecretAdmin>>;
+
 /** OCID flag values are checked before use (a typo must not become a confusing 404). */
 export function checkOcidFlag(flag: string, value: string | undefined, kind: RegExp): string | undefined {
   if (value === undefined) return undefined;

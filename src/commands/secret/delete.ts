@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
 import { ExitCode, UsageError, VaultMcpError } from '../../core/errors.js';
-import { canConfirm, checkOcidFlag, COMPARTMENT_OCID, confirm, loadCommandSettings, scopeFlags, shortTime, VAULT_OCID, writeJson } from './common.js';
+import { canConfirm, confirm, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
 
 /**
  * `docker vaultmcp secret delete NAME [--version N]`: schedules deletion of a secret (all versions) or of one
@@ -32,12 +32,8 @@ export default class SecretDelete extends BaseCommand {
     if (!flags.yes && !canConfirm(ctx)) {
       throw new UsageError('refusing to delete without confirmation: stdin is not a terminal', 'pass --yes to confirm non-interactively');
     }
-    const settings = await loadCommandSettings(ctx, flags.config);
-    const { createSecretAdmin, purgeCachedSecret } = await import('../../core/secret-admin/index.js');
-    const admin = await createSecretAdmin(settings, {
-      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
-      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-    });
+    const { admin, settings, module } = await openSecretAdmin(ctx, flags);
+    const { purgeCachedSecret } = module;
     admin.deletionTime(flags.days); // validates --days before anything else
     const { secret } = await admin.locate(args.secret);
     const what = flags.version !== undefined ? `version ${flags.version} of secret '${secret.name}'` : `secret '${secret.name}' (all versions)`;

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
 import { UsageError } from '../../core/errors.js';
 import { STAGES } from '../../core/refs.js';
-import { checkOcidFlag, COMPARTMENT_OCID, formatTable, loadCommandSettings, scopeFlags, shortTime, VAULT_OCID, writeJson } from './common.js';
+import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
 
 /**
  * `docker vaultmcp secret get NAME|REF`: a secret version's metadata with the value masked; `--reveal` writes the
@@ -28,12 +28,7 @@ export default class SecretGet extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretGet);
-    const settings = await loadCommandSettings(this.ctx, flags.config);
-    const { createSecretAdmin } = await import('../../core/secret-admin/index.js');
-    const admin = await createSecretAdmin(settings, {
-      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
-      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-    });
+    const { admin } = await openSecretAdmin(this.ctx, flags);
     const { secret, selector: fromRef } = await admin.locate(args.secret);
     if ((flags.version !== undefined || flags.stage) && (fromRef.versionNumber !== undefined || fromRef.stage)) {
       throw new UsageError('give the version either in the reference (?version=/?stage=) or with --version/--stage, not both');

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../base.js';
-import { checkOcidFlag, COMPARTMENT_OCID, formatTable, loadCommandSettings, scopeFlags, shortTime, VAULT_OCID, writeJson } from './common.js';
+import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
 
 /**
  * `docker vaultmcp secret list`: every secret of the configured vault in the configured compartment (ListSecrets,
@@ -12,12 +12,7 @@ export default class SecretList extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SecretList);
-    const settings = await loadCommandSettings(this.ctx, flags.config);
-    const { createSecretAdmin } = await import('../../core/secret-admin/index.js');
-    const admin = await createSecretAdmin(settings, {
-      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
-      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-    });
+    const { admin } = await openSecretAdmin(this.ctx, flags);
     const secrets = await admin.list();
     if (flags.json) {
       writeJson(this.ctx, secrets);

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { checkOcidFlag, COMPARTMENT_OCID, loadCommandSettings, scopeFlags, VAULT_OCID, writeJson } from './common.js';
+import { openSecretAdmin, scopeFlags, writeJson } from './common.js';
 
 /** `docker vaultmcp secret restore NAME [--version N]`: cancels a scheduled deletion of a secret or a version. */
 export default class SecretRestore extends BaseCommand {
@@ -14,12 +14,7 @@ export default class SecretRestore extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretRestore);
-    const settings = await loadCommandSettings(this.ctx, flags.config);
-    const { createSecretAdmin } = await import('../../core/secret-admin/index.js');
-    const admin = await createSecretAdmin(settings, {
-      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
-      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-    });
+    const { admin } = await openSecretAdmin(this.ctx, flags);
     const { secret } = await admin.locate(args.secret);
     if (flags.version !== undefined) {
       const v = await admin.cancelVersionDeletion(secret, flags.version);

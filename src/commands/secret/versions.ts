@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { checkOcidFlag, COMPARTMENT_OCID, formatTable, loadCommandSettings, scopeFlags, shortTime, VAULT_OCID, writeJson } from './common.js';
+import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
 
 /**
  * `docker vaultmcp secret versions NAME`: every version of a secret (ListSecretVersions, all pages) with its
@@ -14,12 +14,7 @@ export default class SecretVersions extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretVersions);
-    const settings = await loadCommandSettings(this.ctx, flags.config);
-    const { createSecretAdmin } = await import('../../core/secret-admin/index.js');
-    const admin = await createSecretAdmin(settings, {
-      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
-      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-    });
+    const { admin } = await openSecretAdmin(this.ctx, flags);
     const { secret } = await admin.locate(args.secret);
     const versions = await admin.versions(secret.id);
     if (flags.json) {

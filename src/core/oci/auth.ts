@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AuthenticationDetailsProvider } from 'oci-common';
 import { ConfigError, VaultError } from '../errors.js';
 import type { Settings } from '../settings/index.js';
+import { parseOciConfigSections, withDefaults } from './config-file.js';
 import { loadOciCommon } from './sdk.js';
 
 /** What an auth method yields: a request signer plus what it knows about region and tenancy. */
@@ -122,21 +123,8 @@ export async function createOciAuth(settings: Settings, lookupPassphrase?: Passp
  * @throws ConfigError when the profile does not exist
  */
 export function parseOciConfigProfile(text: string, profile: string, file: string): Record<string, string> {
-  const sections = new Map<string, Record<string, string>>();
-  let current: Record<string, string> | undefined;
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = {};
-      sections.set(header[1]!.trim(), current);
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (eq > 0 && current) current[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-  }
-  const values = sections.get(profile);
+  const sections = parseOciConfigSections(text);
+  const values = withDefaults(sections, profile);
   if (!values) {
     const names = [...sections.keys()];
     throw new ConfigError(`no profile named [${profile}] in the OCI config file`, {
@@ -144,7 +132,7 @@ export function parseOciConfigProfile(text: string, profile: string, file: strin
       hint: names.length ? `use one of: ${names.join(', ')} (auth.profile or OCI_CLI_PROFILE)` : 'the file has no profiles',
     });
   }
-  return { ...(sections.get('DEFAULT') ?? {}), ...values };
+  return values;
 }
 
 function expandHome(p: string): string {

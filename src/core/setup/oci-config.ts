@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
+import { parseOciConfigSections, withDefaults } from '../oci/config-file.js';
 import { expandPath } from '../paths.js';
 
 /** One profile of an OCI config file, as far as setup and doctor need it (never the passphrase itself). */
@@ -35,24 +36,10 @@ export interface OciConfigFileInfo {
  * SDK). `~/` in key_file / security_token_file is expanded against `homeDir`.
  */
 export function parseOciConfig(text: string, homeDir: string): OciProfileInfo[] {
-  const sections = new Map<string, Record<string, string>>();
-  let current: Record<string, string> | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      current = {};
-      sections.set(header[1]!.trim(), current);
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (eq > 0 && current) current[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-  }
-  const defaults = sections.get('DEFAULT') ?? {};
+  const sections = parseOciConfigSections(text);
   const expand = (p: string | undefined) => (p === undefined ? undefined : p.startsWith('~/') ? path.join(homeDir, p.slice(2)) : p);
-  return [...sections.entries()].map(([name, own]) => {
-    const v = { ...defaults, ...own };
+  return [...sections.keys()].map((name) => {
+    const v = withDefaults(sections, name)!;
     return {
       name,
       tenancy: v.tenancy,
