@@ -18,6 +18,6 @@ export abstract class BaseCommand extends Command {
 
   /** Renders our errors as one line + hint on stderr and sets the documented exit code. Never a stack trace. */
   async catch(err: unknown): Promise<void> {
-    process.exitCode = renderError(err, process.stderr);
+    process.exitCode = renderError(err, process.stderr, this.id);
   }
 }

@@ -4,9 +4,11 @@ import { isVaultMcpError } from '../core/errors.js';
  * Prints an error as one line plus an optional hint line on stderr, never a stack trace (set
  * VAULTMCP_DEBUG=1 to see one). Raw SDK errors never get here with their text: core wraps them first; anything
  * unknown is reported by class only, since its message may carry tokens.
+ * @param commandId the oclif id of the failing command (`secret:get`), when known: usage errors then point at
+ *   that command's help
  * @returns the process exit code for this error
  */
-export function renderError(err: unknown, stderr: NodeJS.WritableStream): number {
+export function renderError(err: unknown, stderr: NodeJS.WritableStream, commandId?: string): number {
   const debug = process.env.VAULTMCP_DEBUG === '1';
   if (isVaultMcpError(err)) {
     stderr.write(`Error: ${oneLine(err.message)}\n`);
@@ -18,7 +20,9 @@ export function renderError(err: unknown, stderr: NodeJS.WritableStream): number
   if (e?.code === 'EEXIT') return e.oclif?.exit ?? 0;
   if (e?.oclif) {
     // oclif's own parse and usage errors: their text is ours (flag names), safe to show.
-    stderr.write(`Error: ${oneLine(stripAnsi(e.message ?? 'invalid usage'))}\n  Try: docker vaultmcp --help\n`);
+    const { message, hint } = usageMessage(stripAnsi(e.message ?? 'invalid usage'), commandId);
+    stderr.write(`Error: ${message}\n  Try: ${hint}\n`);
+    if (debug) stderr.write(`${e.stack}\n`);
     return e.oclif.exit === 1 || e.oclif.exit === undefined ? 2 : e.oclif.exit;
   }
   stderr.write(
@@ -27,6 +31,46 @@ export function renderError(err: unknown, stderr: NodeJS.WritableStream): number
   );
   if (debug) stderr.write(`${e?.stack ?? String(err)}\n`);
   return 1;
+}
+
+/** The user-facing command (`secret get`) of an oclif id (`secret:get`). */
+function spoken(id: string): string {
+  return id.replace(/:/g, ' ');
+}
+
+/**
+ * Rewrites oclif's parse errors into our style: one short line naming the flag or argument and what it needs,
+ * and a hint pointing at the failing command's own help (oclif's generic "See more help with --help" and its
+ * multi-value note are dropped).
+ */
+export function usageMessage(raw: string, commandId?: string): { message: string; hint: string } {
+  const help = commandId ? `docker vaultmcp ${spoken(commandId)} --help` : 'docker vaultmcp --help';
+  let text = oneLine(raw)
+    .replace(/\s*See more help with --help\.?/g, '')
+    .replace(/\s*Note: --[\w-]+ allows multiple values\..*?beginning of arguments\./g, '')
+    .trim();
+  let m: RegExpExecArray | null;
+  if ((m = /^command (\S+) not found\.?$/i.exec(text))) {
+    const id = m[1]!;
+    const topic = id.includes(':') ? id.split(':')[0] : undefined;
+    return { message: `unknown command '${spoken(id)}'`, hint: topic ? `docker vaultmcp ${topic} --help` : 'docker vaultmcp --help' };
+  }
+  if ((m = /^Missing (\d+) required args?:\s*(\S+)\s*(.*)$/.exec(text))) {
+    text = `missing argument ${m[2]!.toUpperCase()}${m[3] ? ` (${m[3].trim()})` : ''}`;
+  } else if ((m = /^Parsing (--[\w-]+)\s+Expected (.*?) but received: (.*)$/.exec(text))) {
+    text = `${m[1]}: expected ${m[2]}, got '${m[3]}'`;
+  } else if ((m = /^Expected (--[\w-]+)=(.*) to be one of: (.*)$/.exec(text))) {
+    text = `${m[1]}: '${m[2]}' is not one of ${m[3]}`;
+  } else if ((m = /^(?:The following errors occurred: )?(--[\w-]+)=\S* cannot also be provided when using (--[\w-]+)/.exec(text))) {
+    text = `${m[2]} and ${m[1]} cannot be used together`;
+  } else if ((m = /^Flag (--[\w-]+) expects a value$/.exec(text))) {
+    text = `${m[1]} needs a value`;
+  } else if ((m = /^Nonexistent flags?: (.*)$/.exec(text))) {
+    text = `unknown flag ${m[1]}`;
+  } else if ((m = /^Unexpected arguments?: (.*)$/.exec(text))) {
+    text = `unexpected argument ${m[1]}`;
+  }
+  return { message: text, hint: help };
 }
 
 function oneLine(s: string): string {

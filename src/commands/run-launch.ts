@@ -79,15 +79,27 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
 export async function fastRun(argv: readonly string[]): Promise<boolean> {
   const req = parseRunArgv(argv);
   if (!req) return false;
-  const { processContext } = await import('../core/context.js');
   try {
-    await executeRun(processContext(), req);
+    await executeRun(lazyProcessContext(), req);
   } catch (err) {
     const { renderError } = await import('./render-error.js');
     process.exitCode = renderError(err, process.stderr);
   }
   await new Promise((resolve) => process.stderr.write('', resolve));
   process.exit(process.exitCode ?? 0);
+}
+
+/**
+ * processContext() (core/context.ts) with stdin/stdout/stderr read from `process` on first use: in the Bun binary
+ * the first of them builds Node's stream machinery (~12 ms of CPU). `run` needs them anyway, but this way that
+ * work can run while the keychain answers (see runService) instead of before everything else.
+ */
+function lazyProcessContext(): AppContext {
+  const ctx = { env: process.env, cwd: process.cwd(), homeDir: process.env.HOME || os.homedir(), now: () => Date.now() };
+  for (const name of ['stdin', 'stdout', 'stderr'] as const) {
+    Object.defineProperty(ctx, name, { get: () => process[name], enumerable: true, configurable: true });
+  }
+  return ctx as AppContext;
 }
 
 /** Signals that stop a launch before the server has started (afterwards the launcher forwards them). */
@@ -131,12 +143,24 @@ async function runService(
     throw new UsageError('--offline and --refresh contradict each other', 'pass one of them');
   }
 
-  const { loadSettings } = await import('../core/settings/index.js');
-  const { loadService, selectEnvironment } = await import('../core/services/index.js');
-  const loaded = await loadSettings(ctx, { configFile: req.config });
+  // Settings and the service file do not depend on each other: both chunks load and both files are read at once
+  // (file reads overlap the parsing). A settings error still wins over a service error, as when run one by one.
+  const [{ loadSettings }, { loadService, selectEnvironment }] = await Promise.all([
+    import('../core/settings/index.js'),
+    import('../core/services/index.js'),
+  ]);
+  const settingsLoading = loadSettings(ctx, { configFile: req.config });
+  const serviceLoading = loadService(req.service, ctx);
+  serviceLoading.catch(() => {}); // reported below, after any settings error
+  const loaded = await settingsLoading;
   for (const w of loaded.warnings) warn(ctx, w);
   mark('settings');
-  const service = await loadService(req.service, ctx);
+  // The cache key from the OS keychain is a D-Bus round trip (~10 ms) on the critical path: start it now, so it
+  // overlaps the service, launcher and resolver set-up. Only where the resolver would ask anyway (cache on, no
+  // VAULTMCP_CACHE_KEY); the resolver then gets this answer instead of asking again (prefetchCacheKey).
+  // Meanwhile, CPU work the launch needs anyway: our stdio streams (lazyProcessContext).
+  const keychain = prefetchCacheKey(ctx, loaded.settings, () => void [ctx.stdin, ctx.stdout, ctx.stderr]);
+  const service = await serviceLoading;
   const selection = selectEnvironment(service, req.env ?? loaded.environment);
   for (const w of selection.warnings) warn(ctx, w);
   const command = [...service.target_command, ...extraArgs];
@@ -158,6 +182,7 @@ async function runService(
     offline: req.offline,
     refresh: req.refresh,
     verbose: req.verbose,
+    keychain,
   });
   const { report, resolver } = resolution;
   mark('secrets');
@@ -240,6 +265,45 @@ async function runService(
   }
 }
 
+type Keychain = import('../core/keychain.js').Keychain;
+
+/**
+ * Starts reading the cache key from the OS keychain when the resolver is going to (cache enabled, no
+ * VAULTMCP_CACHE_KEY; see openSecretCacheDetailed) and returns the process keychain with that first read
+ * answered from the prefetch; undefined otherwise (the resolver then opens the keychain itself, if at all).
+ * A failed read is not reported here: the cache reports it where it would have (its notice).
+ * @param whileWaiting runs once the request is on its way (CPU work that can overlap the keychain's answer)
+ */
+function prefetchCacheKey(
+  ctx: AppContext,
+  settings: import('../core/settings/index.js').Settings,
+  whileWaiting: () => void,
+): Promise<Keychain> | undefined {
+  if (!settings.cache.enabled) return undefined;
+  const fromEnv = ctx.env.VAULTMCP_CACHE_KEY;
+  if (fromEnv !== undefined && fromEnv !== '') return undefined;
+  const prefetched = import('../core/keychain.js').then(async ({ sharedKeychain, CACHE_KEY_ACCOUNT }) => {
+    const keychain = await sharedKeychain();
+    let first: Promise<string | undefined> | undefined = keychain.get(CACHE_KEY_ACCOUNT);
+    first.catch(() => {}); // consumed (and classified) by the cache; never unhandled
+    whileWaiting();
+    const wrapped: Keychain = {
+      ...keychain,
+      get(account) {
+        if (account === CACHE_KEY_ACCOUNT && first) {
+          const answer = first;
+          first = undefined; // later reads (the read-back after creating a key) go to the keychain
+          return answer;
+        }
+        return keychain.get(account);
+      },
+    };
+    return wrapped;
+  });
+  prefetched.catch(() => {});
+  return prefetched;
+}
+
 type Resolver = import('../core/resolver.js').Resolver;
 type Report = import('../core/resolver.js').ResolutionReport;
 type ResolverEvent = import('../core/resolver.js').ResolverEvent;
@@ -252,7 +316,7 @@ async function resolveSecrets(
   ctx: AppContext,
   settings: import('../core/settings/index.js').Settings,
   specs: SecretSpec[],
-  opts: { offline: boolean; refresh: boolean; verbose: boolean },
+  opts: { offline: boolean; refresh: boolean; verbose: boolean; keychain?: Promise<Keychain> },
 ): Promise<{ report: Report; resolver?: Resolver }> {
   if (specs.length === 0) {
     const empty = {
@@ -263,8 +327,8 @@ async function resolveSecrets(
     } as unknown as Report;
     return { report: empty };
   }
-  const { createResolver } = await import('../core/resolver.js');
-  const resolver = await createResolver({ settings, ctx });
+  const [{ createResolver }, keychain] = await Promise.all([import('../core/resolver.js'), opts.keychain]);
+  const resolver = await createResolver({ settings, ctx, ...(keychain ? { keychain } : {}) });
   try {
     const report = await resolver.resolve(specs, {
       offline: opts.offline,

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from './base.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import type { AuthMethod } from '../core/settings/index.js';
+import { checkOcidFlag, COMPARTMENT_OCID, KEY_OCID, VAULT_OCID, writeJson } from './secret/common.js';
 
 // The settings schema's AUTH_METHODS, repeated so `--help` does not load zod and yaml.
 const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal'] as const satisfies readonly AuthMethod[];
@@ -36,13 +37,15 @@ export default class Setup extends BaseCommand {
     '<%= config.bin %> setup --endpoint http://127.0.0.1:9443   # against `docker vaultmcp dev vault`',
   ];
   static flags = {
+    // setup writes its --config file rather than reading it: say so in --help
+    config: Flags.string({ description: 'resolver.yaml to write (default: ~/.config/oci-vault-mcp/resolver.yaml)', helpValue: 'FILE' }),
     profile: Flags.string({ description: 'OCI config profile (default DEFAULT)', helpValue: 'NAME' }),
     region: Flags.string({ description: 'region of the vault (default: the profile\'s region)', helpValue: 'REGION' }),
     'compartment-id': Flags.string({ description: 'compartment OCID of the vault', helpValue: 'OCID' }),
     'vault-id': Flags.string({ description: 'vault OCID', helpValue: 'OCID' }),
     'key-id': Flags.string({ description: 'master encryption key OCID (for `secret upload`)', helpValue: 'OCID' }),
     'config-file': Flags.string({ description: 'OCI config file (default: $OCI_CONFIG_FILE, ~/.oci/config, ~/.oraclebmc/config)', helpValue: 'FILE' }),
-    'auth-method': Flags.string({ description: 'authentication method', options: [...AUTH_METHODS], helpValue: 'METHOD' }),
+    'auth-method': Flags.string({ description: 'authentication method: api_key (default), session_token, instance_principal or resource_principal', options: [...AUTH_METHODS], helpValue: 'METHOD' }),
     endpoint: Flags.string({ description: 'vault endpoint override, for the local emulator or private endpoints (written to vault.endpoint)', helpValue: 'URL' }),
     yes: Flags.boolean({ char: 'y', description: 'non-interactive: take every answer from flags and write without asking', default: false }),
     force: Flags.boolean({ description: 'with --yes: replace an existing resolver.yaml (a backup is kept)', default: false }),
@@ -55,6 +58,10 @@ export default class Setup extends BaseCommand {
     if (flags.endpoint && !/^https?:\/\/[^/?#\s]+\/?$/.test(flags.endpoint)) {
       throw new UsageError(`--endpoint must be an http(s) base URL such as http://127.0.0.1:9443, got '${flags.endpoint}'`);
     }
+    // a mistyped OCID is named by its flag before anything is discovered, tested or written
+    checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID);
+    checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID);
+    checkOcidFlag('key-id', flags['key-id'], KEY_OCID);
     const setup = await import('../core/setup/index.js');
     const configs = await setup.discoverOciConfigs(ctx, flags['config-file']);
     // --config names the file to write instead of the user's resolver.yaml (e.g. a project-specific one)
@@ -111,8 +118,8 @@ export default class Setup extends BaseCommand {
     ].filter(Boolean) as string[];
     if (missing.length) {
       throw new UsageError(
-        `setup needs a terminal for the wizard, or these flags: ${missing.join(', ')}`,
-        'run it in a terminal, or pass every answer as a flag (see `docker vaultmcp setup --help`)',
+        `setup without the wizard needs these flags: ${missing.join(', ')}`,
+        'pass them (see `docker vaultmcp setup --help`), or run `docker vaultmcp setup` without --yes/--json in a terminal for the wizard',
       );
     }
     if (usesConfig && !cfg?.exists) {
@@ -141,7 +148,7 @@ export default class Setup extends BaseCommand {
     const tested = await setup.testSignedCall(clients, answers.vaultId, AbortSignal.timeout(flags['timeout-ms']));
     const { backup } = await setup.writeResolverYaml(resolverFile, text);
     if (flags.json) {
-      ctx.stdout.write(`${JSON.stringify({ written: true, file: resolverFile, backup: backup ?? null, test: tested })}\n`);
+      writeJson(ctx, { written: true, file: resolverFile, backup: backup ?? null, test: tested });
     } else {
       ctx.stdout.write(`${tested}\nwrote ${resolverFile}${backup ? ` (previous version kept as ${backup})` : ''}\nnext: docker vaultmcp doctor\n`);
     }

@@ -199,6 +199,10 @@ export function createSecretCache(args: {
   const aad = (fileId: string, t: number, n: number) => Buffer.from(`docker-vaultmcp cache v${FORMAT_VERSION}|${fileId}|${t}|${n}`, 'utf8');
   let dirReady: Promise<void> | undefined;
   const ensureDir = () => (dirReady ??= prepareCacheDir(dir));
+  // Entries are only read from a directory nobody else can write: another user who could plant files there could
+  // not forge an entry (GCM), but could put back an older genuine one (a revoked secret's value).
+  let dirTrusted: Promise<boolean> | undefined;
+  const trusted = () => (dirTrusted ??= isPrivateDir(dir));
 
   interface Payload {
     identity: string;
@@ -237,6 +241,7 @@ export function createSecretCache(args: {
   };
 
   const readEntry = async (fileId: string): Promise<Payload | undefined> => {
+    if (!(await trusted())) return undefined;
     let raw: Buffer;
     try {
       raw = await readFile(path.join(dir, fileId + ENTRY_SUFFIX));
@@ -284,6 +289,7 @@ export function createSecretCache(args: {
     async put(ref, secret) {
       try {
         await ensureDir();
+        dirTrusted = Promise.resolve(true); // ensureDir checked (and tightened) it
         const identity = identityOf(ref);
         const fileId = fileIdOf(identity);
         const fetchedAt = now();
@@ -350,7 +356,10 @@ export function createSecretCache(args: {
   };
 }
 
-/** Creates the cache dir 0700 (tightening an existing one we own). */
+/**
+ * Creates the cache dir 0700 (tightening an existing one we own).
+ * @throws when the directory belongs to another user or others can write to it (nothing is written there then)
+ */
 async function prepareCacheDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   try {
@@ -358,6 +367,21 @@ async function prepareCacheDir(dir: string): Promise<void> {
     if ((s.mode & 0o077) !== 0 && (typeof process.getuid !== 'function' || s.uid === process.getuid())) await chmod(dir, 0o700);
   } catch {
     // best effort: writes still go to 0600 files
+  }
+  if (!(await isPrivateDir(dir))) throw new Error('cache dir is not private');
+}
+
+/**
+ * True when `dir` is a directory owned by us that neither group nor others can write to (always true on Windows,
+ * where modes and uids do not apply). A missing directory counts as private (we create it 0700).
+ */
+async function isPrivateDir(dir: string): Promise<boolean> {
+  if (typeof process.getuid !== 'function') return true;
+  try {
+    const s = await stat(dir);
+    return s.isDirectory() && s.uid === process.getuid() && (s.mode & 0o022) === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
 

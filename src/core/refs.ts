@@ -43,7 +43,10 @@ const COMPARTMENT_OCID = /^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\
 export function parseSecretRef(text: string): SecretRef {
   const input = text.trim();
   const bad = (why: string): never => {
-    throw new ConfigError(`invalid secret reference '${input}': ${why}`, {
+    // a reference that is not even well-formed may be a value pasted where the name belongs: quoted only when it
+    // clearly tries to be one of the structured forms
+    const shown = /^(oci-vault:\/\/|ocid1\.)[\x21-\x7e]{0,300}$/.test(input) ? ` '${input}'` : '';
+    throw new ConfigError(`invalid secret reference${shown}: ${why}`, {
       hint: 'use a secret name, an ocid1.vaultsecret… OCID, or oci-vault://<vault-or-compartment-ocid>/<name>',
     });
   };

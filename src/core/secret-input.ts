@@ -25,6 +25,8 @@ export const GENERATE_MAX = MAX_SECRET_BYTES;
 
 /** Exit code of an interactive prompt aborted with Ctrl-C (128 + SIGINT, as shells do). */
 export const EXIT_ABORTED = 130;
+/** Signals that end an open prompt (terminal restored first), with the exit code 128 + N each gives. */
+const PROMPT_SIGNALS = { SIGTERM: 128 + 15, SIGHUP: 128 + 1 } as const;
 
 /** A value ready to be written: the exact bytes and where they came from (for messages, never the value). */
 export interface SecretValue {
@@ -149,11 +151,13 @@ type TtyInput = Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unk
 /**
  * Prompts for one line on a terminal without echoing it: each typed character shows as `*` on `output`
  * (stderr), Backspace erases, Ctrl-U clears, Enter ends, escape sequences (arrows…) are ignored. The terminal
- * mode is restored on every exit path. Multi-line values cannot be typed: use a file or stdin for those.
+ * mode is restored on every exit path, including SIGTERM and SIGHUP while the prompt is open (which then end it
+ * with exit 128+N). Multi-line values cannot be typed: use a file or stdin for those.
  * @param input a TTY stream supporting setRawMode (ctx.stdin)
  * @param output where the prompt and the `*`s go (ctx.stderr)
  * @returns the line as UTF-8 bytes (without the Enter)
- * @throws VaultMcpError exit 130 on Ctrl-C, UsageError (exit 2) on Ctrl-D / end of input before Enter
+ * @throws VaultMcpError exit 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP; UsageError (exit 2) on Ctrl-D / end
+ *   of input before Enter
  */
 export function promptHidden(input: TtyInput, output: Writable, prompt: string): Promise<Buffer> {
   if (typeof input.setRawMode !== 'function') {
@@ -170,6 +174,7 @@ export function promptHidden(input: TtyInput, output: Writable, prompt: string):
       input.off('data', onData);
       input.off('end', onEnd);
       input.off('error', onError);
+      for (const [signal, handler] of signalHandlers) process.off(signal, handler);
       try {
         input.setRawMode!(wasRaw);
       } catch {
@@ -228,6 +233,15 @@ export function promptHidden(input: TtyInput, output: Writable, prompt: string):
     };
     const onEnd = () => finish(new UsageError('input ended before Enter; nothing was uploaded'));
     const onError = (err: unknown) => finish(new UsageError(`cannot read from the terminal (${(err as NodeJS.ErrnoException)?.code ?? 'error'})`));
+    // Without these, SIGTERM/SIGHUP would kill the process with the terminal still in raw mode (no echo).
+    const signalHandlers = (Object.keys(PROMPT_SIGNALS) as Array<keyof typeof PROMPT_SIGNALS>).map(
+      (signal) =>
+        [
+          signal,
+          () => finish(new VaultMcpError(`interrupted by ${signal}; nothing was uploaded`, { exitCode: PROMPT_SIGNALS[signal] })),
+        ] as const,
+    );
+    for (const [signal, handler] of signalHandlers) process.once(signal, handler);
     output.write(prompt);
     input.setRawMode!(true);
     input.on('data', onData);
@@ -280,6 +294,10 @@ export async function readSecretValue(
   } else if (options.fromFile !== undefined && options.fromFile !== '-') {
     value = { bytes: await readSecretFile(options.fromFile, ctx), source: 'file' };
   } else if (!ctx.stdin.isTTY || options.fromFile === '-') {
+    if (ctx.stdin.isTTY) {
+      // `--from-file -` on a terminal reads typed text in the clear: say so, and how to get the masked prompt
+      ctx.stderr.write('vaultmcp: reading the value from the terminal until Ctrl-D; it is visible as you type (omit --from-file - for a hidden prompt)\n');
+    }
     const result = await readStreamBytes(ctx.stdin);
     if (!Buffer.isBuffer(result)) {
       throw new UsageError(

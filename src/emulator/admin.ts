@@ -2,6 +2,8 @@
  * Admin API of the emulator: unauthenticated, on the same port, under `/_emulator`. Part of our
  * machine-readable contract (tests, benchmarks, the README demo). Admin calls are not counted in stats and
  * are never delayed or faulted. Errors use the OCI shape `{"code","message"}`.
+ * Like every request, admin calls must name a loopback Host and carry no foreign Origin (server.ts
+ * `localRequest`), so a web page cannot use this unauthenticated API (DNS rebinding, cross-site POST).
  *
  *   POST   /_emulator/faults    body: a fault (below)            → 201 {"id":N}
  *   GET    /_emulator/faults                                     → 200 [{...fault, "id", "remaining"}]

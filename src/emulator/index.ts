@@ -95,7 +95,8 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     try {
       store.load(JSON.parse(await readFile(stateFile, 'utf8')) as StoreSnapshot);
     } catch (err) {
-      throw new Error(`cannot read emulator state ${stateFile}: ${(err as Error).message}`);
+      // not err.message: JSON.parse quotes the text around the error, and state.json holds the secret values
+      throw new Error(`cannot read emulator state ${stateFile} (${(err as NodeJS.ErrnoException).code ?? (err instanceof SyntaxError ? 'not valid JSON' : 'invalid content')})`);
     }
   }
   for (const [name, value] of Object.entries(o.seed ?? {})) {
@@ -117,6 +118,7 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     stats,
     latencyMs: o.latencyMs ?? 0,
     log: o.log,
+    allowedHosts: host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? [] : [host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase()],
     endpoint: () => endpoint,
     info: () => info,
   });

@@ -24,6 +24,8 @@ export interface EmulatorServerOptions extends RouteEnv, AdminEnv {
   latencyMs: number;
   /** one line per API request (method, path, operation, status, ms); never values */
   log?: (line: string) => void;
+  /** host names besides loopback that requests may be addressed to (the non-loopback address it listens on) */
+  allowedHosts?: readonly string[];
 }
 
 /** A started server plus its shutdown. */
@@ -54,6 +56,14 @@ export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
     const pathname = q === -1 ? url : url.slice(0, q);
     const query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
     const method = req.method ?? 'GET';
+
+    // DNS rebinding / cross-site requests from a browser: the admin API is unauthenticated (it can trust a new
+    // signing key, then every secret is readable), so only requests addressed to a loopback name, and none sent
+    // by a web page of another origin, are served.
+    if (!localRequest(req, o.allowedHosts)) {
+      sendError(res, requestId, new ApiError(403, 'NotAllowed', 'the emulator only serves requests to a loopback address, not from web pages'));
+      return;
+    }
 
     if (pathname === '/_emulator' || pathname.startsWith('/_emulator/')) {
       try {
@@ -124,6 +134,35 @@ export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
         server.closeAllConnections();
       }),
   };
+}
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** The host name of a Host header value or URL authority (`127.0.0.1:9443` → `127.0.0.1`, `[::1]:80` → `[::1]`). */
+function hostnameOf(authority: string): string {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::\d*)?$/.exec(authority.trim());
+  return (m ? m[1]! : authority).toLowerCase();
+}
+
+/**
+ * True for a request a local client (SDK, curl, our tests) sent: its Host names a loopback address (or one the
+ * emulator was told to listen on), and it carries no Origin from a web page (browsers add Origin to cross-site
+ * and to all non-GET fetches; `null` too). Node's fetch and the OCI SDK send no Origin.
+ */
+export function localRequest(req: Pick<IncomingMessage, 'headers'>, extraHosts: readonly string[] = []): boolean {
+  const host = req.headers.host;
+  if (typeof host !== 'string' || host === '') return false;
+  const name = hostnameOf(host);
+  const allowed = (n: string) => LOOPBACK_NAMES.has(n) || /^127(?:\.\d{1,3}){3}$/.test(n) || extraHosts.includes(n);
+  if (!allowed(name)) return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && allowed(hostnameOf(url.host));
+  } catch {
+    return false;
+  }
 }
 
 function asApiError(err: unknown): ApiError {

@@ -83,13 +83,19 @@ describe('binary, called directly', () => {
     const r = await runBinary(['no-such-command']);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^Error: .*no-such-command.* not found\n {2}Try: docker vaultmcp --help\n$/);
+    assert.equal(r.stderr, "Error: unknown command 'no-such-command'\n  Try: docker vaultmcp --help\n");
+  });
+
+  it('an unknown subcommand of a topic names it with spaces and points at the topic help', async () => {
+    const r = await runBinary(['secret', 'no-such']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, "Error: unknown command 'secret no-such'\n  Try: docker vaultmcp secret --help\n");
   });
 
   it('an unknown flag exits 2', async () => {
     const r = await runBinary(['doctor', '--no-such-flag']);
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, /no-such-flag/);
+    assert.equal(r.stderr, 'Error: unknown flag --no-such-flag\n  Try: docker vaultmcp doctor --help\n');
   });
 
   it('ignores .env and bunfig.toml in the current directory', async () => {
@@ -187,7 +193,7 @@ describe('through the docker CLI', { skip: noDocker && !CI && 'no docker CLI on 
   it('an unknown command exits 2 through docker', async () => {
     const r = await docker(['vaultmcp', 'no-such-command']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /not found/);
+    assert.match(r.stderr, /unknown command 'no-such-command'/);
   });
 
   it('the exit code passes through with global flags too', async () => {

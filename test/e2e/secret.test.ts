@@ -291,6 +291,15 @@ describe('docker vaultmcp secret (built binary)', () => {
     assert.match(empty.stderr, /empty/);
   });
 
+  it('get of a version or stage the secret does not have: exit 3, names it and points at `secret versions`', async () => {
+    await cli(['secret', 'upload', 'one-version'], { input: 'v1' });
+    for (const [flags, what] of [[['--version', '99'], 'no version 99'], [['--stage', 'PENDING'], 'no version at stage PENDING']] as const) {
+      const r = await cli(['secret', 'get', 'one-version', ...flags]);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stderr, `Error: secret 'one-version' has ${what}\n  Try: list its versions and stages with \`docker vaultmcp secret versions one-version\`\n`);
+    }
+  });
+
   it('list and versions show metadata without values', async () => {
     json(await cli(['secret', 'upload', 'listed', '--json'], { input: 'listed-value-one' }));
     json(await cli(['secret', 'upload', 'listed', '--json'], { input: 'listed-value-two' }));
@@ -320,10 +329,11 @@ describe('docker vaultmcp secret (built binary)', () => {
       }
       assert.fail(`timed out waiting for ${re} in:\n${pane()}`);
     };
-    const start = (name: string) => {
+    /** Starts `secret upload NAME` (or another subcommand) in a tmux pane; its process id is printed first as PID=N (sh execs the binary). */
+    const start = (name: string, command = 'upload') => {
       const envs = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
       const cmd =
-        `cd '${dir}' && env ${envs} '${binaryPath()}' secret upload ${name} --config '${emu.info.resolverConfig}'; ` +
+        `cd '${dir}' && env ${envs} sh -c 'echo PID=$$; exec "$0" "$@"' '${binaryPath()}' secret ${command} ${name} --config '${emu.info.resolverConfig}'; ` +
         `echo "EXIT=$?"; stty -a | tr ' ;' '\\n\\n' | grep -qx -- -echo && echo TTY=noecho || echo TTY=echo; sleep 60`;
       const r = tmux('new-session', '-d', '-s', 'prompt', '-x', '120', '-y', '30', cmd);
       assert.equal(r.status, 0, r.stderr);
@@ -363,5 +373,47 @@ describe('docker vaultmcp secret (built binary)', () => {
       const list = json<Array<{ name: string }>>(await cli(['secret', 'list', '--json']));
       assert.ok(!list.some((s) => s.name === 'aborted-secret'));
     });
+
+    for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      it(`${signal} while the prompt is open: exit ${code}, terminal echo restored, nothing created`, async () => {
+        const name = `${signal.toLowerCase()}-secret`;
+        start(name);
+        await waitFor(new RegExp(`Value for secret '${name}'`));
+        tmux('send-keys', '-t', 'prompt', '-l', 'half-typ');
+        await waitFor(/\*{8}/);
+        const pid = Number(/PID=(\d+)/.exec(pane())?.[1]);
+        assert.ok(pid > 0, `no PID in:\n${pane()}`);
+        process.kill(pid, signal);
+        await waitFor(/TTY=(no)?echo/); // printed after EXIT=, once the terminal state is known
+        const screen = pane();
+        tmux('kill-session', '-t', 'prompt');
+        assert.match(screen, new RegExp(`EXIT=${code}`));
+        assert.match(screen, /TTY=echo/);
+        assert.match(screen, new RegExp(`interrupted by ${signal}; nothing was uploaded`));
+        assert.doesNotMatch(screen, NO_STACK);
+        const list = json<Array<{ name: string }>>(await cli(['secret', 'list', '--json']));
+        assert.ok(!list.some((s) => s.name === name));
+      });
+    }
+
+    for (const [how, code] of [['n', 1], ['C-c', 130], ['SIGHUP', 129], ['SIGTERM', 143]] as const) {
+      it(`delete's y/N question answered with ${how}: exit ${code}, terminal echo restored, nothing deleted`, async () => {
+        const name = `keep-${how.toLowerCase()}`;
+        await cli(['secret', 'upload', name], { input: 'keep-me' });
+        start(name, 'delete');
+        await waitFor(/\[y\/N\]/);
+        if (how.startsWith('SIG')) process.kill(Number(/PID=(\d+)/.exec(pane())?.[1]), how);
+        else tmux('send-keys', '-t', 'prompt', how, ...(how === 'n' ? ['Enter'] : []));
+        await waitFor(/TTY=(no)?echo/);
+        const screen = pane();
+        tmux('kill-session', '-t', 'prompt');
+        assert.match(screen, new RegExp(`EXIT=${code}\\b`));
+        assert.match(screen, /TTY=echo/);
+        assert.match(screen, /nothing was deleted/);
+        assert.doesNotMatch(screen, NO_STACK);
+        const listed = json<Array<{ name: string; state: string }>>(await cli(['secret', 'list', '--json'])).find((s) => s.name === name);
+        assert.equal(listed?.state, 'ACTIVE');
+      });
+    }
   });
 });

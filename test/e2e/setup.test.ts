@@ -379,6 +379,27 @@ describe('setup without a TTY (flags)', () => {
     assert.ok(out.backup && existsSync(out.backup));
   });
 
+  test('a mistyped OCID flag is named by its flag: exit 2, nothing written, no network call', async () => {
+    const h = newHome();
+    const r = await runCli(['setup', '--vault-id', 'vault-123', '--compartment-id', emu.info.compartmentId, '--endpoint', emu.info.endpoint, '--yes'], h);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, 'Error: --vault-id is not a valid vault OCID\n  Try: expected ocid1.vault.oc1.…, as shown in the OCI console\n');
+    assert.ok(!existsSync(h.resolverFile));
+  });
+
+  test('--config names the file to write (help says so); --json is pretty-printed like other commands', async () => {
+    const help = await runCli(['setup', '--help'], newHome());
+    assert.match(help.stdout, /--config=FILE\s+resolver\.yaml to write/);
+    const h = newHome();
+    const target = path.join(h.home, 'project-resolver.yaml');
+    const r = await runCli(['setup', '--vault-id', emu.info.vaultId, '--compartment-id', emu.info.compartmentId, '--endpoint', emu.info.endpoint, '--yes', '--json', '--config', target], h);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { file: string };
+    assert.equal(out.file, target);
+    assert.equal(r.stdout, JSON.stringify(out, null, 2) + '\n');
+    assert.ok(existsSync(target) && !existsSync(h.resolverFile));
+  });
+
   test('a vault that does not exist: exit 3, nothing written', async () => {
     const h = newHome();
     const r = await runCli(['setup', '--vault-id', 'ocid1.vault.oc1.us-ashburn-1.emunosuchvault', '--compartment-id', emu.info.compartmentId, '--endpoint', emu.info.endpoint, '--yes'], h);

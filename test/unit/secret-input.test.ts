@@ -156,6 +156,29 @@ describe('promptHidden (fake TTY)', () => {
     assert.equal(tty.listenerCount('data'), 0);
   });
 
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    it(`${signal} while open: exit ${code}, terminal restored, its handler removed`, async () => {
+      const tty = new FakeTty();
+      const before = process.listenerCount(signal);
+      const p = promptHidden(tty, sink(), '> ');
+      tty.write('abc');
+      assert.equal(process.listenerCount(signal), before + 1);
+      process.emit(signal, signal);
+      await assert.rejects(p, (e: unknown) => (e as { exitCode?: number }).exitCode === code && /nothing was uploaded/.test(String(e)));
+      assert.equal(tty.isRaw, false);
+      assert.equal(process.listenerCount(signal), before);
+    });
+  }
+
+  it('removes its signal handlers when the prompt ends normally', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const tty = new FakeTty();
+    const p = promptHidden(tty, sink(), '> ');
+    tty.write('x\r');
+    await p;
+    assert.equal(process.listenerCount('SIGTERM'), before);
+  });
+
   it('refuses a stream without raw mode', async () => {
     await assert.rejects(promptHidden(new PassThrough(), sink(), '> '), UsageError);
   });
@@ -198,6 +221,15 @@ describe('readSecretValue', () => {
     assert.equal(v.source, 'generated');
     assert.equal(v.bytes.length, 12);
     await assert.rejects(readSecretValue({ ...base, stdin: Readable.from([]) }, { label: 'x', generate: 12, fromFile: 'f' }), UsageError);
+  });
+  it('--from-file - on a terminal reads it, with a note that the input is visible', async () => {
+    const tty = new FakeTty();
+    const err = sink();
+    const p = readSecretValue({ ...base, stderr: err, stdin: tty }, { label: 'x', fromFile: '-' });
+    tty.end('pasted');
+    const v = await p;
+    assert.equal(v.bytes.toString(), 'pasted');
+    assert.match(err.text(), /visible as you type \(omit --from-file - for a hidden prompt\)/);
   });
   it('prompts (twice) when stdin is a terminal', async () => {
     const tty = new FakeTty();

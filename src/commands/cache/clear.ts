@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base.js';
+import { loadCommandSettings, writeJson } from '../secret/common.js';
 
 /**
  * `docker vaultmcp cache clear [SERVICE]`: removes every cache entry (and the shared circuit-breaker state), or
@@ -20,9 +21,8 @@ export default class CacheClear extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(CacheClear);
-    const { loadSettings } = await import('../../core/settings/index.js');
     const { openSecretCacheDetailed, clearCacheDir } = await import('../../core/cache.js');
-    const { settings } = await loadSettings(this.ctx, { configFile: flags.config });
+    const settings = await loadCommandSettings(this.ctx, flags.config);
     const dir = settings.cache.dir;
     let removed: number;
     let scope: string;
@@ -42,15 +42,17 @@ export default class CacheClear extends BaseCommand {
       const opened = await openSecretCacheDetailed({ ...settings, cache: { ...settings.cache, enabled: true } }, this.ctx);
       if (!opened.cache) {
         const { UsageError } = await import('../../core/errors.js');
+        // the notice reads "disk cache off for this run: WHY. To enable it: FIX": the reason goes in the error, the fix in the hint
+        const [why, fix] = (opened.notice ?? 'the cache key is unavailable').replace(/^disk cache off for this run: /, '').split(/\.\s+To enable it:\s*/);
         throw new UsageError(
-          `cannot find the cache entries of '${service.name}' without the cache key (${opened.notice ?? 'cache unavailable'})`,
-          '`docker vaultmcp cache clear` without a service removes every entry and needs no key',
+          `cannot find the cache entries of '${service.name}' without the cache key: ${why}`,
+          `${fix ? `${fix}; or run ` : 'run '}\`docker vaultmcp cache clear\` without a service, which removes every entry and needs no key`,
         );
       }
       removed = await opened.cache.clear({ refs: [...refs.values()] });
       scope = service.name;
     }
-    if (flags.json) this.ctx.stdout.write(JSON.stringify({ dir, scope, removed }) + '\n');
+    if (flags.json) writeJson(this.ctx, { dir, scope, removed });
     else this.ctx.stdout.write(`removed ${removed} cache entr${removed === 1 ? 'y' : 'ies'}${scope === 'all' ? '' : ` of ${scope}`} from ${dir}\n`);
   }
 }

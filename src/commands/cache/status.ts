@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
+import { loadCommandSettings } from '../secret/common.js';
 
 /**
  * `docker vaultmcp cache status [--json] [--names]`: the encrypted cache's entries (version, age, size, whether
@@ -20,12 +21,11 @@ export default class CacheStatus extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(CacheStatus);
-    const { loadSettings } = await import('../../core/settings/index.js');
     const { openSecretCacheDetailed, inspectCacheDir } = await import('../../core/cache.js');
     const { readBreakerFile } = await import('../../core/breaker-state.js');
     const { formatAge } = await import('../../core/resolver.js');
     const path = await import('node:path');
-    const { settings } = await loadSettings(this.ctx, { configFile: flags.config });
+    const settings = await loadCommandSettings(this.ctx, flags.config);
     const { dir, enabled, ttl, max_stale: maxStale } = settings.cache;
 
     const opened = enabled ? await openSecretCacheDetailed(settings, this.ctx) : {};

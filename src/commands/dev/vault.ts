@@ -22,11 +22,11 @@ export default class DevVault extends BaseCommand {
     '<%= config.bin %> dev vault --state-dir ./.emu --seed secrets.json &   # then: docker vaultmcp run github --config ./.emu/resolver.yaml',
   ];
   static flags = {
-    port: Flags.integer({ description: 'TCP port on 127.0.0.1 (0 = any free port)', default: 9443, min: 0, max: 65535 }),
+    port: Flags.integer({ description: 'TCP port on 127.0.0.1 (0 = any free port)', default: 9443, min: 0, max: 65535, helpValue: 'PORT' }),
     'state-dir': Flags.string({ description: 'directory for the key pair, config files and OCIDs (default: a new temp dir)', helpValue: 'DIR' }),
     seed: Flags.string({ description: 'JSON file {"secret-name": "value", …} of secrets to create', helpValue: 'FILE' }),
-    'latency-ms': Flags.integer({ description: 'delay added to every API request', default: 0, min: 0 }),
-    region: Flags.string({ description: 'region of the emulated vault', default: 'us-ashburn-1' }),
+    'latency-ms': Flags.integer({ description: 'delay added to every API request, ms', default: 0, min: 0, helpValue: 'MS' }),
+    region: Flags.string({ description: 'region of the emulated vault', default: 'us-ashburn-1', helpValue: 'REGION' }),
     persist: Flags.boolean({ description: 'keep secrets in <state-dir>/state.json across restarts', default: false }),
   };
 
@@ -36,6 +36,7 @@ export default class DevVault extends BaseCommand {
     const stateDir = flags['state-dir']
       ? path.resolve(this.ctx.cwd, flags['state-dir'])
       : await mkdtemp(path.join(os.tmpdir(), 'vaultmcp-emulator-'));
+    if (flags['state-dir']) await refuseForeignStateDir(stateDir);
     const { startVaultEmulator } = await import('../../emulator/index.js');
     let emulator: Awaited<ReturnType<typeof startVaultEmulator>>;
     try {
@@ -62,6 +63,27 @@ export default class DevVault extends BaseCommand {
     const signal = await stopped;
     if (flags.verbose) this.ctx.stderr.write(`vaultmcp emulator: ${signal} received, stopping\n`);
     await emulator.close();
+  }
+}
+
+/** Files the emulator writes into its state directory (replacing what is there). */
+const STATE_FILES = ['config', 'resolver.yaml', 'oci_api_key.pem', 'oci_api_key_public.pem'];
+
+/**
+ * Refuses a --state-dir that holds files the emulator would replace but that it did not create (no
+ * emulator-seed.json): `--state-dir ~/.oci` must not overwrite the user's real OCI config, nor
+ * `--state-dir ~/.config/oci-vault-mcp` their resolver.yaml.
+ * @throws UsageError (exit 2) naming the files
+ */
+async function refuseForeignStateDir(stateDir: string): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  if (existsSync(path.join(stateDir, 'emulator-seed.json'))) return; // an emulator state directory: reused
+  const clash = STATE_FILES.filter((f) => existsSync(path.join(stateDir, f)));
+  if (clash.length > 0) {
+    throw new UsageError(
+      `--state-dir ${stateDir} is not an emulator state directory and already holds ${clash.join(', ')}, which the emulator would overwrite`,
+      'pass a new or empty directory, e.g. --state-dir ./.emu',
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { Flags } from '@oclif/core';
 import type { AppContext } from '../../core/context.js';
-import { UsageError } from '../../core/errors.js';
+import { ConfigError, UsageError, VaultMcpError } from '../../core/errors.js';
 import type { Settings } from '../../core/settings/index.js';
 
 /** `--vault-id`, `--compartment-id`, `--key-id`: override settings vault.vault_id / compartment_id / key_id. */
@@ -30,6 +30,7 @@ export async function openSecretAdmin(
   ctx: AppContext,
   flags: { config?: string; 'vault-id'?: string; 'compartment-id'?: string },
   extraScope: { keyId?: string } = {},
+  target?: string,
 ): Promise<{ settings: Settings; admin: SecretAdmin; module: typeof import('../../core/secret-admin/index.js') }> {
   const scope = {
     vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
@@ -37,8 +38,28 @@ export async function openSecretAdmin(
     ...extraScope,
   };
   const settings = await loadCommandSettings(ctx, flags.config);
+  requireConfiguredVault(settings, scope, target);
   const module = await import('../../core/secret-admin/index.js');
   return { settings, admin: await module.createSecretAdmin(settings, scope), module };
+}
+
+/**
+ * Fails early, before any OCI client is built, when no vault is configured at all (no vault.vault_id and no
+ * vault.compartment_id from any source) and the command needs one: a first run without `setup` must say that,
+ * not complain about the OCI config file.
+ * @param target the secret argument; an OCID or oci-vault:// reference names its vault itself
+ * @throws ConfigError (exit 2)
+ */
+export function requireConfiguredVault(
+  settings: Settings,
+  scope: { vaultId?: string; compartmentId?: string },
+  target?: string,
+): void {
+  if (scope.vaultId || scope.compartmentId || settings.vault.vault_id || settings.vault.compartment_id) return;
+  if (target !== undefined && /^(ocid1\.|oci-vault:\/\/)/i.test(target)) return;
+  throw new ConfigError('no vault is configured: vault.vault_id and vault.compartment_id are not set', {
+    hint: 'run `docker vaultmcp setup`, pass --config FILE or --vault-id OCID --compartment-id OCID, or set OCI_VAULT_ID and OCI_VAULT_COMPARTMENT_ID',
+  });
 }
 type SecretAdmin = Awaited<ReturnType<typeof import('../../core/secret-admin/index.js').createSecretAdmin>>;
 
@@ -96,23 +117,38 @@ export function shortTime(iso: string | undefined): string | undefined {
 }
 
 /**
- * Asks a y/N question on stderr and reads one line from stdin; only when both are terminals.
+ * Asks a y/N question on stderr and reads one line from stdin; only when both are terminals. Ctrl-C, SIGTERM and
+ * SIGHUP end the question with the terminal restored (readline puts it in raw mode) and exit 128+N.
+ * @param nothingDone what to say was not done, e.g. "nothing was deleted"
  * @returns true for y/yes (any case)
+ * @throws VaultMcpError exit 130 (Ctrl-C), 143 (SIGTERM), 129 (SIGHUP)
  */
-export async function confirm(ctx: AppContext, question: string): Promise<boolean> {
+export async function confirm(ctx: AppContext, question: string, nothingDone = 'nothing was changed'): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: ctx.stdin, output: ctx.stderr, terminal: true });
+  const signals = [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const;
+  const handlers: Array<[NodeJS.Signals, () => void]> = [];
   try {
-    const answer = await new Promise<string>((resolve) => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const interrupt = (what: string, exitCode: number) => {
+        ctx.stderr.write('\n');
+        reject(new VaultMcpError(`${what}; ${nothingDone}`, { exitCode }));
+      };
       rl.question(`${question} [y/N] `).then(resolve, () => resolve(''));
       rl.once('close', () => resolve(''));
-      rl.once('SIGINT', () => {
-        ctx.stderr.write('\n');
-        resolve('');
-      });
+      rl.once('SIGINT', () => interrupt('aborted', 130));
+      for (const [signal, code] of signals) {
+        const handler = () => interrupt(`interrupted by ${signal}`, code);
+        handlers.push([signal, handler]);
+        process.once(signal, handler);
+      }
     });
     return /^(y|yes)$/i.test(answer.trim());
   } finally {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
     rl.close();
   }
 }

@@ -21,7 +21,7 @@ export default class SecretDelete extends BaseCommand {
   static args = { secret: Args.string({ description: 'secret name or OCID', required: true }) };
   static flags = {
     version: Flags.integer({ description: 'delete only this version (must be DEPRECATED)', min: 1, helpValue: 'N' }),
-    days: Flags.integer({ description: 'days until the deletion takes effect (1-30)', default: 30, min: 1, max: 30 }),
+    days: Flags.integer({ description: 'days until the deletion takes effect (1-30)', default: 30, min: 1, max: 30, helpValue: 'N' }),
     yes: Flags.boolean({ char: 'y', description: 'do not ask for confirmation', default: false }),
     ...scopeFlags,
   };
@@ -32,7 +32,7 @@ export default class SecretDelete extends BaseCommand {
     if (!flags.yes && !canConfirm(ctx)) {
       throw new UsageError('refusing to delete without confirmation: stdin is not a terminal', 'pass --yes to confirm non-interactively');
     }
-    const { admin, settings, module } = await openSecretAdmin(ctx, flags);
+    const { admin, settings, module } = await openSecretAdmin(ctx, flags, {}, args.secret);
     const { purgeCachedSecret } = module;
     admin.deletionTime(flags.days); // validates --days before anything else
     const { secret } = await admin.locate(args.secret);
@@ -45,7 +45,7 @@ export default class SecretDelete extends BaseCommand {
       );
     }
 
-    if (!flags.yes && !(await confirm(ctx, `Schedule deletion of ${what} in ${flags.days} day${flags.days === 1 ? '' : 's'}?`))) {
+    if (!flags.yes && !(await confirm(ctx, `Schedule deletion of ${what} in ${flags.days} day${flags.days === 1 ? '' : 's'}?`, 'nothing was deleted'))) {
       throw new VaultMcpError('not confirmed; nothing was deleted', { exitCode: ExitCode.FAILURE });
     }
     if (flags.version !== undefined) {

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { UsageError } from '../../core/errors.js';
+import { UsageError, VaultError } from '../../core/errors.js';
 import { STAGES } from '../../core/refs.js';
 import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
 
@@ -11,6 +11,11 @@ import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from '
  */
 export default class SecretGet extends BaseCommand {
   static summary = 'Show a secret version (value masked; --reveal prints the exact bytes)';
+  static description =
+    'Shows the name, OCID, version number, stages, creation time and a masked value of the CURRENT version, or of ' +
+    'the one chosen with --version, --stage or a ?version=/?stage= qualifier. --reveal writes the exact bytes to ' +
+    'stdout with no newline added (for pipes and files); --reveal --json gives it as base64 (plus utf8 when it ' +
+    'is text). See docs/secrets.md.';
   static examples = [
     '<%= config.bin %> secret get github-token',
     '<%= config.bin %> secret get github-token --version 2 --reveal > token.txt',
@@ -28,7 +33,7 @@ export default class SecretGet extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretGet);
-    const { admin } = await openSecretAdmin(this.ctx, flags);
+    const { admin } = await openSecretAdmin(this.ctx, flags, {}, args.secret);
     const { secret, selector: fromRef } = await admin.locate(args.secret);
     if ((flags.version !== undefined || flags.stage) && (fromRef.versionNumber !== undefined || fromRef.stage)) {
       throw new UsageError('give the version either in the reference (?version=/?stage=) or with --version/--stage, not both');
@@ -41,7 +46,18 @@ export default class SecretGet extends BaseCommand {
         `\`docker vaultmcp secret restore ${secret.name}\` cancels the deletion`,
       );
     }
-    const read = await admin.readValue(secret.id, selector, `secret '${secret.name}'`);
+    const read = await admin.readValue(secret.id, selector, `secret '${secret.name}'`).catch((err: unknown) => {
+      // the secret exists (located above): a 404 here means that version or stage does not
+      if ((selector.versionNumber !== undefined || selector.stage) && (err as { kind?: string }).kind === 'not_found') {
+        const what = selector.versionNumber !== undefined ? `version ${selector.versionNumber}` : `no version at stage ${selector.stage}`;
+        throw new VaultError(`secret '${secret.name}' has ${selector.versionNumber !== undefined ? `no ${what}` : what}`, {
+          kind: 'not_found',
+          status: 404,
+          hint: `list its versions and stages with \`docker vaultmcp secret versions ${secret.name}\``,
+        });
+      }
+      throw err;
+    });
     try {
       if (flags.reveal && !flags.json) {
         await new Promise<void>((resolve, reject) => this.ctx.stdout.write(read.bytes, (err) => (err ? reject(err) : resolve())));

@@ -7,6 +7,9 @@ import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from '
  */
 export default class SecretList extends BaseCommand {
   static summary = 'List the secrets of the vault (no values)';
+  static description =
+    'Lists every secret of vault.vault_id (or --vault-id) in vault.compartment_id (or --compartment-id): name, ' +
+    'state, current version number, creation time and OCID. Values are never read.';
   static examples = ['<%= config.bin %> secret list', '<%= config.bin %> secret list --json | jq -r ".[].name"'];
   static flags = { ...scopeFlags };
 

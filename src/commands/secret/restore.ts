@@ -5,6 +5,9 @@ import { openSecretAdmin, scopeFlags, writeJson } from './common.js';
 /** `docker vaultmcp secret restore NAME [--version N]`: cancels a scheduled deletion of a secret or a version. */
 export default class SecretRestore extends BaseCommand {
   static summary = 'Cancel the scheduled deletion of a secret or of one version';
+  static description =
+    'Cancels a deletion scheduled with `docker vaultmcp secret delete`, as long as its date has not passed. The ' +
+    'secret serves values again at once; with --version, only that version\'s deletion is cancelled.';
   static examples = ['<%= config.bin %> secret restore old-token', '<%= config.bin %> secret restore github-token --version 1'];
   static args = { secret: Args.string({ description: 'secret name or OCID', required: true }) };
   static flags = {
@@ -14,7 +17,7 @@ export default class SecretRestore extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretRestore);
-    const { admin } = await openSecretAdmin(this.ctx, flags);
+    const { admin } = await openSecretAdmin(this.ctx, flags, {}, args.secret);
     const { secret } = await admin.locate(args.secret);
     if (flags.version !== undefined) {
       const v = await admin.cancelVersionDeletion(secret, flags.version);

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { loadCommandSettings, refuseValueInArgv, scopeFlags, checkOcidFlag, COMPARTMENT_OCID, VAULT_OCID, writeJson } from './common.js';
+import { loadCommandSettings, refuseValueInArgv, requireConfiguredVault, scopeFlags, checkOcidFlag, COMPARTMENT_OCID, VAULT_OCID, writeJson } from './common.js';
 
 /**
  * `docker vaultmcp secret rotate NAME`: a new CURRENT version of an existing secret (the old CURRENT becomes
@@ -17,8 +17,8 @@ export default class SecretRotate extends BaseCommand {
     '`run` does) and must answer initialize and tools/list within --verify-timeout seconds; if not, the previous ' +
     'version is made CURRENT again and the command exits 1.';
   static examples = [
-    'printf %s "$NEW_TOKEN" | <%= config.bin %> secret rotate github-token --verify github',
-    '<%= config.bin %> secret rotate db-password --generate 40',
+    { description: 'Rotate, check that the github MCP server starts with the new token, roll back if not', command: '$ printf %s "$NEW_TOKEN" | <%= config.bin %> secret rotate github-token --verify github' },
+    { description: 'Replace a password with 40 random characters', command: '<%= config.bin %> secret rotate db-password --generate 40' },
   ];
   // strict off so that a value typed after NAME reaches us and is refused without being echoed
   static strict = false;
@@ -27,12 +27,12 @@ export default class SecretRotate extends BaseCommand {
     name: Args.string({ description: 'secret name or OCID', required: true }),
   };
   static flags = {
-    'from-file': Flags.string({ description: 'read the new value from this file (exact bytes)', helpValue: 'FILE', exclusive: ['generate'] }),
+    'from-file': Flags.string({ description: 'read the new value from this file (exact bytes; "-" = stdin)', helpValue: 'FILE', exclusive: ['generate'] }),
     generate: Flags.integer({ description: 'generate a random value of N characters (URL-safe alphabet)', helpValue: 'N', exclusive: ['from-file'] }),
     trim: Flags.boolean({ description: 'strip one trailing newline from stdin or file input', default: false }),
     verify: Flags.string({ description: 'start this service\'s MCP server with the new value; roll back if it fails', helpValue: 'SERVICE' }),
     env: Flags.string({ description: 'environment of the service for --verify (default: OCI_VAULT_ENVIRONMENT)', helpValue: 'ENV', dependsOn: ['verify'] }),
-    'verify-timeout': Flags.integer({ description: 'seconds the server gets to answer initialize + tools/list', default: 20, min: 1, max: 600 }),
+    'verify-timeout': Flags.integer({ description: 'seconds the server gets to answer initialize + tools/list', default: 20, min: 1, max: 600, helpValue: 'S' }),
     ...scopeFlags,
   };
 
@@ -47,11 +47,13 @@ export default class SecretRotate extends BaseCommand {
     let selection: Awaited<ReturnType<typeof selectService>> | undefined;
     if (flags.verify) selection = await selectService(ctx, flags.verify, flags.env);
 
-    const secretAdmin = await import('../../core/secret-admin/index.js');
-    const admin = await secretAdmin.createSecretAdmin(settings, {
+    const scope = {
       vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
       compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-    });
+    };
+    requireConfiguredVault(settings, scope, args.name);
+    const secretAdmin = await import('../../core/secret-admin/index.js');
+    const admin = await secretAdmin.createSecretAdmin(settings, scope);
     // as in upload: piped/file values are checked before any vault call, prompts after the secret is found
     const source = { fromFile: flags['from-file'], generate: flags.generate, trim: flags.trim };
     let value = willPrompt(ctx, source) ? undefined : await readSecretValue(ctx, { label: `secret '${args.name}'`, ...source });

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
 import { UsageError } from '../../core/errors.js';
-import { checkOcidFlag, COMPARTMENT_OCID, KEY_OCID, loadCommandSettings, refuseValueInArgv, scopeFlags, VAULT_OCID, writeJson } from './common.js';
+import { checkOcidFlag, COMPARTMENT_OCID, KEY_OCID, loadCommandSettings, refuseValueInArgv, requireConfiguredVault, scopeFlags, VAULT_OCID, writeJson } from './common.js';
 
 /**
  * `docker vaultmcp secret upload NAME`: stores a value in OCI Vault. The value comes from stdin (piped), a file
@@ -18,9 +18,9 @@ export default class SecretUpload extends BaseCommand {
     'If a secret with that name exists in the vault, the value becomes its new CURRENT version and the old ' +
     'version stays available as PREVIOUS.';
   static examples = [
-    'printf %s "$TOKEN" | <%= config.bin %> secret upload github-token',
-    '<%= config.bin %> secret upload tls-key --from-file key.pem --description "TLS key" --tag team=platform',
-    '<%= config.bin %> secret upload github-token            # prompts (input hidden)',
+    { description: 'Store a token from a variable (printf adds no newline)', command: '$ printf %s "$TOKEN" | <%= config.bin %> secret upload github-token' },
+    { description: 'Store a file, with a description and a tag', command: '<%= config.bin %> secret upload tls-key --from-file key.pem --description "TLS key" --tag team=platform' },
+    { description: 'Type the value at a masked prompt (asked twice)', command: '<%= config.bin %> secret upload github-token' },
   ];
   // strict off so that a value typed after NAME reaches us and is refused without being echoed
   static strict = false;
@@ -49,6 +49,7 @@ export default class SecretUpload extends BaseCommand {
       keyId: checkOcidFlag('key-id', flags['key-id'], KEY_OCID),
     };
     const settings = await loadCommandSettings(this.ctx, flags.config);
+    requireConfiguredVault(settings, scope);
     const { createSecretAdmin, purgeCachedSecret } = await import('../../core/secret-admin/index.js');
     const admin = await createSecretAdmin(settings, scope);
     // A piped or file value is read and checked (size, emptiness) before any vault call; a prompt comes after the

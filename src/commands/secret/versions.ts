@@ -8,13 +8,16 @@ import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from '
  */
 export default class SecretVersions extends BaseCommand {
   static summary = 'List the versions of a secret with their stages (no values)';
+  static description =
+    'Lists every version of the secret: number, stages (CURRENT, PREVIOUS, DEPRECATED, …), creation, expiry and ' +
+    'scheduled deletion times. Values are never read. SECRET is a name in vault.vault_id or a secret OCID.';
   static examples = ['<%= config.bin %> secret versions github-token', '<%= config.bin %> secret versions github-token --json'];
   static args = { secret: Args.string({ description: 'secret name or OCID', required: true }) };
   static flags = { ...scopeFlags };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretVersions);
-    const { admin } = await openSecretAdmin(this.ctx, flags);
+    const { admin } = await openSecretAdmin(this.ctx, flags, {}, args.secret);
     const { secret } = await admin.locate(args.secret);
     const versions = await admin.versions(secret.id);
     if (flags.json) {

@@ -1,4 +1,5 @@
 import { BaseCommand } from '../base.js';
+import { loadCommandSettings } from '../secret/common.js';
 
 /**
  * `docker vaultmcp service list [--json]`: every service definition the plugin can run (user dir, system dir,
@@ -14,6 +15,8 @@ export default class ServiceList extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServiceList);
+    // nothing here reads settings, but a wrong --config path must not pass silently
+    if (flags.config) await loadCommandSettings(this.ctx, flags.config);
     const { listServices } = await import('../../core/services/index.js');
     const rows = await listServices(this.ctx);
     if (flags.json) {

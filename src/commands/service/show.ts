@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
+import { loadCommandSettings } from '../secret/common.js';
 import { warn } from '../../core/context.js';
 
 /**
@@ -24,6 +25,8 @@ export default class ServiceShow extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ServiceShow);
+    // nothing here reads settings, but a wrong --config path must not pass silently
+    if (flags.config) await loadCommandSettings(this.ctx, flags.config);
     const { loadService, selectEnvironment, knownEnvironments } = await import('../../core/services/index.js');
     const { DEFAULT_PASSTHROUGH } = await import('../../core/launcher/env.js');
     const service = await loadService(args.service, this.ctx);

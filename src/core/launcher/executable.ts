@@ -7,7 +7,8 @@ export const EXIT_NOT_EXECUTABLE = 126;
 
 /**
  * Finds the file to execute for `command` the way a shell would, but without a shell: a name with a path
- * separator is taken relative to `cwd`; a bare name is searched in the child's `PATH` (and, on Windows, with the
+ * separator is taken relative to `cwd`; a bare name is searched in the absolute entries of the child's `PATH`
+ * (relative entries such as `.` are skipped, so nothing in the current directory is run by accident) (and, on Windows, with the
  * `PATHEXT` extensions). Doing it ourselves turns a missing server into a clear message and exit 127 instead of
  * a spawn error after the secrets were fetched.
  * @param command argv[0] of the target command, e.g. `npx` or `./server.js`
@@ -24,7 +25,9 @@ export function resolveExecutable(command: string, env: Readonly<Record<string, 
   let denied: string | undefined;
   const candidates = hasSeparator
     ? [path.resolve(cwd, command)]
-    : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.resolve(cwd, dir, command));
+    : // only absolute PATH entries: a relative one ('.', 'bin', 'node_modules/.bin') would pick a program out of
+      // whatever directory the client started us in (a cloned repository), as Go's os/exec refuses since 1.19
+      (env.PATH ?? '').split(path.delimiter).filter((dir) => dir !== '' && path.isAbsolute(dir)).map((dir) => path.join(dir, command));
   for (const base of candidates) {
     for (const ext of exts) {
       const file = base + ext;

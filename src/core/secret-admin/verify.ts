@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
-import { UsageError, VaultError, VaultMcpError } from '../errors.js';
+import { CommandNotFoundError, UsageError, VaultError, VaultMcpError } from '../errors.js';
 import { buildChildEnv } from '../launcher/env.js';
+import { resolveExecutable } from '../launcher/executable.js';
 import { redactSecrets } from '../mask.js';
 import { formatSecretRef } from '../refs.js';
 import type { SecretSpec, ServiceDefinition } from '../services/index.js';
@@ -58,10 +59,23 @@ export async function verifyMcpServer(options: {
   const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   const [command, ...args] = options.command;
   if (!command) throw new VerificationError('the service has no target_command');
-  const transport = new StdioClientTransport({ command, args, env: options.env, cwd: options.cwd, stderr: 'pipe' });
+  // resolved as `run` does (absolute PATH entries only), not by the spawn's own PATH search, which would also try
+  // relative entries such as '.' against the current directory
+  let file: string;
+  try {
+    file = resolveExecutable(command, options.env, options.cwd ?? process.cwd());
+  } catch (err) {
+    throw new VerificationError(err instanceof CommandNotFoundError ? `command not found: ${command}` : `command not executable: ${command}`);
+  }
+  const transport = new StdioClientTransport({ command: file, args, env: options.env, cwd: options.cwd, stderr: 'pipe' });
   let stderrTail = '';
+  let stderrTruncated = false;
   transport.stderr?.on('data', (chunk: Buffer) => {
-    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4096);
+    stderrTail += chunk.toString('utf8');
+    if (stderrTail.length > STDERR_TAIL_CHARS) {
+      stderrTail = stderrTail.slice(-STDERR_TAIL_CHARS);
+      stderrTruncated = true;
+    }
   });
   let exited: { code: number | null } | undefined;
   const client = new Client({ name: 'docker-vaultmcp-verify', version: '1' }, { capabilities: {} });
@@ -102,7 +116,7 @@ export async function verifyMcpServer(options: {
       reason = /closed/i.test(msg) ? 'the server exited before answering initialize' : `MCP handshake failed (${msg})`;
       if (exited?.code !== undefined && exited.code !== null) reason += ` (exit code ${exited.code})`;
     }
-    const lastLine = hide(stderrTail.split('\n').filter((l) => l.trim()).at(-1) ?? '');
+    const lastLine = hide(lastStderrLine(stderrTail, stderrTruncated));
     throw new VerificationError(lastLine ? `${reason}; its last stderr line: ${lastLine}` : reason);
   } finally {
     clearTimeout(timer);
@@ -123,6 +137,19 @@ export async function verifyMcpServer(options: {
     // let go of them so it cannot keep this process alive.
     for (const stream of [child?.stdin, child?.stdout, child?.stderr]) stream?.destroy();
   }
+}
+
+/** How much of the server's stderr `verifyServer` keeps (the last line of it is shown, redacted). */
+const STDERR_TAIL_CHARS = 4096;
+
+/**
+ * The last non-blank line of a stderr tail. When the tail was cut, its first line is a fragment that may start in
+ * the middle of a secret value, which redaction (whole values only) would not recognise: it is never shown.
+ */
+export function lastStderrLine(tail: string, truncated: boolean): string {
+  const lines = tail.split('\n');
+  if (truncated) lines.shift();
+  return lines.filter((l) => l.trim()).at(-1) ?? '';
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { AppContext } from '../context.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../mask.js';
 import { expandPath, systemConfigDir, userConfigDir } from '../paths.js';
 import { serviceFileSchema, type ServiceDefinition, type ServiceFile } from './schema.js';
 import { BUILTIN_TEMPLATES } from './templates.js';
@@ -135,13 +136,19 @@ export function parseServiceText(text: string, file: string): ServiceFile {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
-    throw new ConfigError(`malformed service definition: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, {
+    throw new ConfigError(`malformed service definition: ${safeYamlMessage(e.message)}`, {
       file,
       location: pos ? `${pos.line}:${pos.col}` : undefined,
       hint: 'fix the syntax at that position',
     });
   }
-  const raw = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // e.g. an unresolved alias; yaml's message quotes the source text, so only our filtered version is shown
+    throw new ConfigError(`malformed service definition: ${safeYamlMessage(String((err as Error)?.message ?? ''))}`, { file, hint: 'fix the YAML syntax' });
+  }
   return parseServiceObject(raw, file, (keyPath) => {
     const node = findNode(doc, keyPath);
     const offset = node?.range?.[0];
@@ -170,11 +177,11 @@ function parseServiceObject(raw: unknown, file: string, position?: (keyPath: Pro
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const keyPath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-  const key = keyPath.join('.');
+  // keys are the user's text and may be a pasted secret: only key-like ones are quoted (the position still points at it)
+  const key = displayableKeyPath(keyPath);
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
-    const keys = (issue as { keys: string[] }).keys;
-    message = `unknown key ${keys.map((k) => `'${key ? key + '.' : ''}${k}'`).join(', ')}`;
+    message = describeUnknownKeys(key, (issue as { keys: string[] }).keys);
   } else if (key) {
     message = `'${key}' ${message}`;
   }

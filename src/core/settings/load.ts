@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
+import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../mask.js';
 import { defaultCacheDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
 import { settingsFileSchema, type Settings, type SettingsFile } from './schema.js';
 
@@ -65,20 +66,22 @@ export async function loadSettings(
   const layers: Array<{ source: string; data: SettingsFile }> = [];
   const files: string[] = [];
 
-  if (options.configFile) {
-    const file = expandPath(options.configFile, ctx);
-    const data = await readSettingsFile(file, warnings, true);
+  // All files are read at once (one ENOENT each for a missing optional one, no stat); they are parsed and checked
+  // in priority order, so the first problem reported is the same as when read one by one.
+  const candidates = [
+    ...(options.configFile ? [{ file: expandPath(options.configFile, ctx), required: true }] : []),
+    { file: path.join(userConfigDir(ctx), 'resolver.yaml'), required: false },
+    { file: path.join(systemConfigDir(ctx), 'resolver.yaml'), required: false },
+  ].map((c) => ({ ...c, text: readSettingsText(c.file, c.required) }));
+  for (const c of candidates) c.text.catch(() => {}); // each is awaited below, in order
+  for (const [i, c] of candidates.entries()) {
+    // the environment sits between --config and the files
+    if (i === (options.configFile ? 1 : 0)) layers.push({ source: 'env', data: settingsFromEnv(ctx.env) });
+    const text = await c.text;
+    const data = text === undefined ? undefined : parseSettingsText(text, c.file, warnings);
     if (data) {
-      layers.push({ source: file, data });
-      files.push(file);
-    }
-  }
-  layers.push({ source: 'env', data: settingsFromEnv(ctx.env) });
-  for (const file of [path.join(userConfigDir(ctx), 'resolver.yaml'), path.join(systemConfigDir(ctx), 'resolver.yaml')]) {
-    const data = await readSettingsFile(file, warnings, false);
-    if (data) {
-      layers.push({ source: file, data });
-      files.push(file);
+      layers.push({ source: c.file, data });
+      files.push(c.file);
     }
   }
 
@@ -108,11 +111,10 @@ export async function loadSettings(
   return { settings, sources, files, warnings, environment: ctx.env.OCI_VAULT_ENVIRONMENT || undefined };
 }
 
-/** Reads and validates one resolver.yaml; returns undefined when an optional file does not exist. */
-async function readSettingsFile(file: string, warnings: string[], required: boolean): Promise<SettingsFile | undefined> {
-  let text: string;
+/** Reads one resolver.yaml; returns undefined when an optional file does not exist. */
+async function readSettingsText(file: string, required: boolean): Promise<string | undefined> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!required && code === 'ENOENT') return undefined;
@@ -121,17 +123,27 @@ async function readSettingsFile(file: string, warnings: string[], required: bool
       hint: required ? 'check the --config path' : 'fix the file permissions or remove the file',
     });
   }
+}
+
+/** Parses and validates the text of one resolver.yaml. */
+function parseSettingsText(text: string, file: string, warnings: string[]): SettingsFile {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
-    throw new ConfigError(`invalid YAML: ${e.message.split('\n')[0]}`, {
+    throw new ConfigError(`invalid YAML: ${safeYamlMessage(e.message)}`, {
       file,
       location: pos ? `${pos.line}:${pos.col}` : undefined,
       hint: 'fix the YAML syntax at that position',
     });
   }
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // e.g. an unresolved alias; yaml's message quotes the source text, so only our filtered version is shown
+    throw new ConfigError(`invalid YAML: ${safeYamlMessage(String((err as Error)?.message ?? ''))}`, { file, hint: 'fix the YAML syntax' });
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError('must be a mapping with sections vault, auth, cache, resilience', { file });
   }
@@ -169,15 +181,16 @@ function normalizeLegacyKeys(raw: Record<string, unknown>, file: string, warning
  * Validates `data` with a zod schema; the first issue becomes a ConfigError naming file and dotted key.
  * @throws ConfigError
  */
-export function validate<T extends z.ZodType>(schema: T, data: unknown, file: string): z.infer<T> {
+export function validate<T extends z.ZodMiniType>(schema: T, data: unknown, file: string): z.infer<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const key = issue.path.join('.');
+  // keys are the user's text and may be a pasted secret: only key-like ones are quoted (mask.ts displayableKey)
+  const key = displayableKeyPath(issue.path as PropertyKey[]);
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
-    message = `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${key ? key + '.' : ''}${k}'`).join(', ')}`;
+    message = describeUnknownKeys(key, keys);
     return throwConfig(message, file, key || undefined, 'remove it or check the spelling against README "Settings"');
   }
   return throwConfig(key ? `'${key}' ${message}` : message, file, key || undefined, undefined);
@@ -224,6 +237,8 @@ function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsFile {
     const [section, k] = key.split('.') as [string, string];
     (out[section] ??= {})[k] = value;
   }
+  // nothing set (the usual case): {} is valid, no need to run the schema
+  if (Object.keys(out).length === 0) return {};
   return validate(settingsFileSchema, out, 'environment');
 }
 

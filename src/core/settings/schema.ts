@@ -1,65 +1,61 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-locale.js';
 
 /**
  * The resolver.yaml schema (snake_case keys as in the prior prototype). Every section is optional in a file;
  * defaults fill the rest after all sources are merged. Unknown keys are errors (typos must not be ignored).
+ * Written in zod's tree-shakable `zod/mini` API: same library, same checks, issues and messages as the classic
+ * `z.object({...}).strict()` chain (test/unit/settings.test.ts compares them), which costs ~25 ms more to load
+ * and run once on `run`'s start-up path (bench/RESULTS.md). `./zod-locale.js` installs classic zod's English messages.
  */
 const ocid = (kind: string) =>
-  z.string().regex(new RegExp(`^ocid1\\.${kind}\\.[a-z0-9-]+\\.[a-z0-9-]*\\.[A-Za-z0-9._-]+$`), `must be an OCID of the form ocid1.${kind}.oc1..…`);
+  z.string().check(z.regex(new RegExp(`^ocid1\\.${kind}\\.[a-z0-9-]+\\.[a-z0-9-]*\\.[A-Za-z0-9._-]+$`), `must be an OCID of the form ocid1.${kind}.oc1..…`));
 
 export const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
-export const vaultSchema = z
-  .object({
-    region: z.string().regex(/^[a-z]+(-[a-z0-9]+)+-\d+$/, 'must be an OCI region identifier such as eu-frankfurt-1').optional(),
-    vault_id: ocid('vault').optional(),
-    compartment_id: z.union([ocid('compartment'), ocid('tenancy')]).optional(),
-    key_id: ocid('key').optional(),
-    endpoint: z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:9443' })
-      .optional(),
-  })
-  .strict();
+export const vaultSchema = z.strictObject({
+  region: z.optional(z.string().check(z.regex(/^[a-z]+(-[a-z0-9]+)+-\d+$/, 'must be an OCI region identifier such as eu-frankfurt-1'))),
+  vault_id: z.optional(ocid('vault')),
+  compartment_id: z.optional(z.union([ocid('compartment'), ocid('tenancy')])),
+  key_id: z.optional(ocid('key')),
+  endpoint: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:9443' })),
+});
 
-export const authSchema = z
-  .object({
-    method: z.enum(AUTH_METHODS).optional(),
-    config_file: z.string().min(1).optional(),
-    profile: z.string().min(1).optional(),
-  })
-  .strict();
+export const authSchema = z.strictObject({
+  method: z.optional(z.enum(AUTH_METHODS)),
+  config_file: z.optional(z.string().check(z.minLength(1))),
+  profile: z.optional(z.string().check(z.minLength(1))),
+});
 
-export const cacheSchema = z
-  .object({
-    enabled: z.boolean().optional(),
-    dir: z.string().min(1).optional(),
-    /** seconds an entry is fresh (served without a vault call) */
-    ttl: z.number().int().min(0).optional(),
-    /** seconds an entry may be served when the vault is unreachable or failing transiently */
-    max_stale: z.number().int().min(0).optional(),
-  })
-  .strict();
+/** A whole number in [min, max] (classic zod's `z.number().int().min(min).max(max)`). */
+const wholeNumber = (min: number, max?: number) =>
+  z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 
-export const resilienceSchema = z
-  .object({
-    timeout_ms: z.number().int().min(50).max(600_000).optional(),
-    retries: z.number().int().min(0).max(10).optional(),
-    breaker_threshold: z.number().int().min(1).max(1000).optional(),
-    breaker_reset_ms: z.number().int().min(100).max(3_600_000).optional(),
-    concurrency: z.number().int().min(1).max(64).optional(),
-  })
-  .strict();
+export const cacheSchema = z.strictObject({
+  enabled: z.optional(z.boolean()),
+  dir: z.optional(z.string().check(z.minLength(1))),
+  /** seconds an entry is fresh (served without a vault call) */
+  ttl: z.optional(wholeNumber(0)),
+  /** seconds an entry may be served when the vault is unreachable or failing transiently */
+  max_stale: z.optional(wholeNumber(0)),
+});
 
-export const settingsFileSchema = z
-  .object({
-    version: z.union([z.string(), z.number()]).optional(),
-    vault: vaultSchema.optional(),
-    auth: authSchema.optional(),
-    cache: cacheSchema.optional(),
-    resilience: resilienceSchema.optional(),
-  })
-  .strict();
+export const resilienceSchema = z.strictObject({
+  timeout_ms: z.optional(wholeNumber(50, 600_000)),
+  retries: z.optional(wholeNumber(0, 10)),
+  breaker_threshold: z.optional(wholeNumber(1, 1000)),
+  breaker_reset_ms: z.optional(wholeNumber(100, 3_600_000)),
+  concurrency: z.optional(wholeNumber(1, 64)),
+});
+
+export const settingsFileSchema = z.strictObject({
+  version: z.optional(z.union([z.string(), z.number()])),
+  vault: z.optional(vaultSchema),
+  auth: z.optional(authSchema),
+  cache: z.optional(cacheSchema),
+  resilience: z.optional(resilienceSchema),
+});
 
 export type SettingsFile = z.infer<typeof settingsFileSchema>;
 

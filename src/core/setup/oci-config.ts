@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
@@ -119,10 +119,14 @@ export async function appendOciProfile(file: string, name: string, profile: NewO
 
 /**
  * Writes `text` to `file` atomically: a temp file in the same directory with `mode`, fsync'd by writeFile's
- * close, then renamed over the target. The directory is created 0700 when missing.
+ * close, then renamed over the target (over the file a symlink points to, keeping the link). The directory is
+ * created 0700 when missing.
  * @throws the fs error (callers wrap it)
  */
-export async function writeFileAtomic(file: string, text: string, mode: number): Promise<void> {
+export async function writeFileAtomic(target: string, text: string, mode: number): Promise<void> {
+  // a symlinked file (dotfiles managers link ~/.oci/config and the like) is updated where it really lives: renaming
+  // over the link would replace the user's link with a plain file and leave the real one stale
+  const file = await realpath(target).catch(() => target);
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
@@ -34,8 +36,8 @@ export async function planPluginInstall(ctx: Pick<AppContext, 'env' | 'homeDir'>
  */
 export async function installPlugin(source: string, target: string): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
-  const tmp = `${target}.${process.pid}.tmp`;
-  await copyFile(source, tmp);
+  const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await copyFile(source, tmp, fsConstants.COPYFILE_EXCL); // never through a file or link already at that name
   await chmod(tmp, 0o755);
   await rename(tmp, target);
 }

@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -50,7 +51,7 @@ export function renderResolverYaml(a: SetupAnswers, existing?: string, now = new
   const principal = a.authMethod === 'instance_principal' || a.authMethod === 'resource_principal';
   const auth: Record<string, string | undefined> = { method: a.authMethod, config_file: principal ? undefined : a.configFile, profile: principal ? undefined : a.profile };
   let doc = existing !== undefined ? parseDocument(existing) : undefined;
-  if (!doc || doc.errors.length > 0 || (doc.contents !== null && typeof doc.toJS() !== 'object')) {
+  if (!doc || doc.errors.length > 0 || (doc.contents !== null && typeof toJSOrUndefined(doc) !== 'object')) {
     doc = parseDocument(`# written by docker vaultmcp setup on ${now.toISOString()}\n`);
     doc.contents = doc.createNode({}) as never;
   }
@@ -65,9 +66,37 @@ export function renderResolverYaml(a: SetupAnswers, existing?: string, now = new
   return text;
 }
 
+/** The document's value, or undefined when it cannot be built (an unresolved alias throws in yaml 2). */
+function toJSOrUndefined(doc: ReturnType<typeof parseDocument>): unknown {
+  try {
+    return doc.toJS();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Backup name for a file replaced at `now`: `resolver.yaml.bak-20261124T052301Z`. */
 export function backupPath(file: string, now = new Date()): string {
   return `${file}.bak-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+/**
+ * Copies `file` to {@link backupPath}, or to `<backup>-2`, `-3`… when that name is taken: an earlier backup (two
+ * setups within one second) is never overwritten, and a link planted at the name is never written through
+ * (COPYFILE_EXCL creates the target with O_EXCL).
+ * @returns the backup's path
+ */
+async function copyToFreshBackup(file: string, now: Date): Promise<string> {
+  const base = backupPath(file, now);
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    try {
+      await copyFile(file, candidate, fsConstants.COPYFILE_EXCL);
+      return candidate;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 100) throw err;
+    }
+  }
 }
 
 /** Reads the current resolver.yaml, or undefined when there is none. */
@@ -89,10 +118,7 @@ export async function readExistingResolver(file: string): Promise<string | undef
 export async function writeResolverYaml(file: string, text: string, now = new Date()): Promise<{ backup?: string }> {
   let backup: string | undefined;
   try {
-    if ((await readExistingResolver(file)) !== undefined) {
-      backup = backupPath(file, now);
-      await copyFile(file, backup);
-    }
+    if ((await readExistingResolver(file)) !== undefined) backup = await copyToFreshBackup(file, now);
     await writeFileAtomic(file, text, 0o600);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
