@@ -11,7 +11,9 @@
  * 3 warm-ups. Two servers: the fixture MCP server (test/fixtures/servers/fake-server.mjs mcp: starts in a few
  * ms, so the difference is ours) and @modelcontextprotocol/server-everything (a real server; its own start-up
  * dominates). The ratio and added ms are printed per row; the added-ms rows carry the targets.
- * Usage: node bench/launch.bench.mjs [--runs=N] [--only-fixture]
+ * Usage: node bench/launch.bench.mjs [--runs=N] [--only-fixture] [--baseline-binary=PATH]
+ *   --baseline-binary adds the cache-hit rows for another build (e.g. one from before a change, built with
+ *   `node scripts/build-binary.mjs --outfile=PATH`), run round-robin with the others: before/after in one run.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +25,7 @@ import { builtBinary, median, report, ROOT, summarize, tempDockerConfig } from '
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
 const onlyFixture = process.argv.includes('--only-fixture');
+const baselineBin = process.argv.find((a) => a.startsWith('--baseline-binary='))?.slice(18);
 const warmup = 3;
 const FAKE = path.join(ROOT, 'test/fixtures/servers/fake-server.mjs');
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -116,6 +119,7 @@ async function startEmulator(bin, work, seed) {
 const bin = builtBinary();
 const work = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-bench-launch-'));
 const dc = tempDockerConfig(bin);
+const baselineDc = baselineBin ? tempDockerConfig(path.resolve(baselineBin)) : undefined;
 const emu = await startEmulator(bin, work, { 'bench-api-key': `bench_${randomBytes(16).toString('hex')}` });
 try {
   const base = readFileSync(emu.info.resolverConfig, 'utf8').replace(/^cache:[\s\S]*?(?=^\S|(?![\s\S]))/m, '');
@@ -145,9 +149,15 @@ try {
       { name: `${server.label}: docker vaultmcp run, cache hit`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], targetAdded: 40 },
       { name: `${server.label}: binary run (no docker CLI), cache hit`, cmd: bin, args: ['run', service, '--config', withCache] },
     ];
-    for (let i = 0; i < warmup; i++) for (const s of specs) await timeInitialize(s.cmd, s.args, env);
+    if (baselineDc) {
+      specs.push(
+        { name: `${server.label}: docker vaultmcp run, cache hit [baseline build]`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], env: { ...env, DOCKER_CONFIG: baselineDc.dir } },
+        { name: `${server.label}: binary run (no docker CLI), cache hit [baseline build]`, cmd: path.resolve(baselineBin), args: ['run', service, '--config', withCache] },
+      );
+    }
+    for (let i = 0; i < warmup; i++) for (const s of specs) await timeInitialize(s.cmd, s.args, s.env ?? env);
     const samples = specs.map(() => []);
-    for (let i = 0; i < runs; i++) for (const [k, s] of specs.entries()) samples[k].push(await timeInitialize(s.cmd, s.args, env));
+    for (let i = 0; i < runs; i++) for (const [k, s] of specs.entries()) samples[k].push(await timeInitialize(s.cmd, s.args, s.env ?? env));
     const direct = median(samples[0]);
     for (const [k, s] of specs.entries()) {
       const m = median(samples[k]);
@@ -171,5 +181,6 @@ try {
 } finally {
   await emu.stop();
   dc.cleanup();
+  baselineDc?.cleanup();
   rmSync(work, { recursive: true, force: true });
 }

@@ -85,8 +85,36 @@ export async function fastRun(argv: readonly string[]): Promise<boolean> {
     const { renderError } = await import('./render-error.js');
     process.exitCode = renderError(err, process.stderr);
   }
+  if (stdoutUsed) await endStdout(2000);
   await new Promise((resolve) => process.stderr.write('', resolve));
   process.exit(process.exitCode ?? 0);
+}
+
+/** Set once `run` touched process.stdout (through lazyProcessContext). */
+let stdoutUsed = false;
+
+/**
+ * Ends process.stdout and waits (at most `timeoutMs`, for a client that stopped reading) until it is written out.
+ * Needed before process.exit() in the Bun binary: on a pipe, process.stdout keeps writes in a native buffer that
+ * `writableLength` and `write('', cb)` do not account for, and process.exit() drops it, so the end of a server's
+ * output could be lost (seen in ~5 % of 12 MB relays under load, test/e2e/run.test.ts "byte-exact"). end() waits.
+ */
+function endStdout(timeoutMs: number): Promise<void> {
+  const out = process.stdout;
+  if (out.destroyed || out.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    out.once('error', done);
+    try {
+      out.end(done);
+    } catch {
+      done();
+    }
+  });
 }
 
 /**
@@ -97,7 +125,11 @@ export async function fastRun(argv: readonly string[]): Promise<boolean> {
 function lazyProcessContext(): AppContext {
   const ctx = { env: process.env, cwd: process.cwd(), homeDir: process.env.HOME || os.homedir(), now: () => Date.now() };
   for (const name of ['stdin', 'stdout', 'stderr'] as const) {
-    Object.defineProperty(ctx, name, { get: () => process[name], enumerable: true, configurable: true });
+    const get = () => {
+      if (name === 'stdout') stdoutUsed = true;
+      return process[name];
+    };
+    Object.defineProperty(ctx, name, { get, enumerable: true, configurable: true });
   }
   return ctx as AppContext;
 }

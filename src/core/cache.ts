@@ -1,11 +1,12 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from './breaker-state.js';
 import type { AppContext } from './context.js';
 import { ConfigError } from './errors.js';
 import { CACHE_KEY_ACCOUNT, classifyKeychainError, sharedKeychain, type Keychain } from './keychain.js';
 import { formatSecretRef, type SecretRef } from './refs.js';
+import { ensurePrivateDir, isPrivateDir } from './private-dir.js';
 import type { Settings } from './settings/index.js';
 
 /**
@@ -198,7 +199,7 @@ export function createSecretCache(args: {
   const fileIdOf = (identity: string) => createHmac('sha256', nameKey).update(identity, 'utf8').digest('hex');
   const aad = (fileId: string, t: number, n: number) => Buffer.from(`docker-vaultmcp cache v${FORMAT_VERSION}|${fileId}|${t}|${n}`, 'utf8');
   let dirReady: Promise<void> | undefined;
-  const ensureDir = () => (dirReady ??= prepareCacheDir(dir));
+  const ensureDir = () => (dirReady ??= ensurePrivateDir(dir));
   // Entries are only read from a directory nobody else can write: another user who could plant files there could
   // not forge an entry (GCM), but could put back an older genuine one (a revoked secret's value).
   let dirTrusted: Promise<boolean> | undefined;
@@ -354,35 +355,6 @@ export function createSecretCache(args: {
       return removed;
     },
   };
-}
-
-/**
- * Creates the cache dir 0700 (tightening an existing one we own).
- * @throws when the directory belongs to another user or others can write to it (nothing is written there then)
- */
-async function prepareCacheDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  try {
-    const s = await stat(dir);
-    if ((s.mode & 0o077) !== 0 && (typeof process.getuid !== 'function' || s.uid === process.getuid())) await chmod(dir, 0o700);
-  } catch {
-    // best effort: writes still go to 0600 files
-  }
-  if (!(await isPrivateDir(dir))) throw new Error('cache dir is not private');
-}
-
-/**
- * True when `dir` is a directory owned by us that neither group nor others can write to (always true on Windows,
- * where modes and uids do not apply). A missing directory counts as private (we create it 0700).
- */
-async function isPrivateDir(dir: string): Promise<boolean> {
-  if (typeof process.getuid !== 'function') return true;
-  try {
-    const s = await stat(dir);
-    return s.isDirectory() && s.uid === process.getuid() && (s.mode & 0o022) === 0;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT';
-  }
 }
 
 /**

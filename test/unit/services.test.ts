@@ -84,3 +84,20 @@ describe('loadService', () => {
     await assert.rejects(loadService(bad, ctx()), (e: ConfigError) => /malformed service definition/.test(e.message));
   });
 });
+
+describe('service schema messages', () => {
+  it("are classic zod's (the schema uses zod/mini with zod's English locale); defaults are filled in", () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ target_command: [] }, /must name the MCP server command/],
+      [{ target_command: 'npx' }, /'target_command' Invalid input: expected array, received string/],
+      [{ target_command: ['x'], secrets: { A: { secret_name: 'a', version: 0 } } }, /'secrets\.A\.version' Too small: expected number to be >0/],
+      [{ target_command: ['x'], env_overrides: { A: 1 } }, /'env_overrides\.A' Invalid input: expected string, received number/],
+      [{ target_command: ['x'], passthrough_env: ['a-b'] }, /must be a variable name or PREFIX_\*/],
+      [{ target_command: ['x'], environments: [''] }, /'environments\.0' Too small: expected string to have >=1 characters/],
+    ];
+    for (const [def, re] of cases) {
+      assert.throws(() => parseServiceText(JSON.stringify(def), 'x.json'), (e: ConfigError) => e instanceof ConfigError && re.test(e.message), JSON.stringify(def));
+    }
+    assert.deepEqual(parseServiceText('{"target_command":["x"]}', 'x.json'), { target_command: ['x'], secrets: {}, env_overrides: {}, passthrough_env: [], environments: [] });
+  });
+});

@@ -77,4 +77,40 @@ describe('loadSettings', () => {
     await assert.rejects(loadSettings(ctx({ OCI_VAULT_CACHE_TTL: 'soon' })), /whole number of seconds/);
     await assert.rejects(loadSettings(ctx(), { configFile: path.join(root, 'missing.yaml') }), /file not found/);
   });
+
+  it('files are read at once but checked in priority order: the first problem is the one reported', async () => {
+    const config = path.join(root, 'bad-config.yaml');
+    await writeFile(config, 'cache: { ttl: -1 }\n');
+    await writeFile(userFile(), 'vault: [unclosed\n');
+    await writeFile(systemFile(), 'cache: { nope: 1 }\n');
+    await assert.rejects(loadSettings(ctx(), { configFile: config }), (e: ConfigError) => e.message.includes(config) && /cache\.ttl/.test(e.message));
+    // the environment sits between --config and the user file
+    await writeFile(config, 'cache: { ttl: 5 }\n');
+    await assert.rejects(loadSettings(ctx({ OCI_VAULT_CACHE_TTL: 'soon' }), { configFile: config }), /whole number of seconds/);
+    await assert.rejects(loadSettings(ctx(), { configFile: config }), (e: ConfigError) => e.message.includes(userFile()) && /invalid YAML/.test(e.message));
+    await rm(userFile());
+    await assert.rejects(loadSettings(ctx(), { configFile: config }), (e: ConfigError) => e.message.includes(systemFile()) && /nope/.test(e.message));
+    await rm(systemFile());
+    const { files, sources } = await loadSettings(ctx({ OCI_VAULT_CACHE_TTL: '7' }), { configFile: config });
+    assert.deepEqual(files, [config]);
+    assert.equal(sources['cache.ttl'], config);
+  });
+
+  it("messages are classic zod's (the schema uses zod/mini with zod's English locale)", async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['cache: { ttl: "5" }', /'cache\.ttl' Invalid input: expected number, received string/],
+      ['cache: { ttl: 1.5 }', /'cache\.ttl' Invalid input: expected int, received number/],
+      ['resilience: { retries: 11 }', /'resilience\.retries' Too big: expected number to be <=10/],
+      ['resilience: { concurrency: 0 }', /'resilience\.concurrency' Too small: expected number to be >=1/],
+      ['auth: { method: password }', /'auth\.method' Invalid option: expected one of "api_key"\|"session_token"/],
+      ['auth: { profile: "" }', /'auth\.profile' Too small: expected string to have >=1 characters/],
+      ['vault: { endpoint: "ftp://x" }', /must be an http\(s\) URL/],
+      ['vault: 5', /'vault' Invalid input: expected object, received number/],
+    ];
+    for (const [text, re] of cases) {
+      await writeFile(userFile(), text + '\n');
+      await assert.rejects(loadSettings(ctx()), (e: ConfigError) => e instanceof ConfigError && re.test(e.message), text);
+    }
+    await rm(userFile());
+  });
 });

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { ConfigError, isVaultMcpError, VaultError } from '../errors.js';
 import { buildChildEnv } from '../launcher/env.js';
 import { resolveExecutable } from '../launcher/executable.js';
+import { serverWorkingDirectory } from '../launcher/workdir.js';
 import { classifyOciError, createOciClients, parseOciConfigProfile, withCallSignal, type OciClients } from '../oci/index.js';
 import { loadSettings, type LoadedSettings } from '../settings/index.js';
 import { loadService, selectEnvironment, type ServiceDefinition, type ServiceSelection } from '../services/index.js';
@@ -434,11 +435,12 @@ class DoctorState {
     const probed = this.secrets.get(name) ?? new Map<string, ProbedSecret>();
     const secretEnv = Object.fromEntries([...probed].map(([k, v]) => [k, v.value]));
     const env = this.childEnv(def, secretEnv);
-    const file = resolveExecutable(def.target_command[0]!, env, this.ctx.cwd);
+    const cwd = await serverWorkingDirectory(this.ctx, def.cwd);
+    const file = resolveExecutable(def.target_command[0]!, env, cwd);
     try {
       const r = await mcpHandshake(
         { file, args: def.target_command.slice(1) },
-        { env, cwd: this.ctx.cwd, secretValues: Object.values(secretEnv), signal, clientVersion: this.options.version ?? '0.0.0' },
+        { env, cwd, secretValues: Object.values(secretEnv), signal, clientVersion: this.options.version ?? '0.0.0' },
       );
       const who = `${r.serverName ?? 'server'}${r.serverVersion ? ` ${r.serverVersion}` : ''}`;
       const detail = `${who}${r.protocolVersion ? ` (protocol ${r.protocolVersion})` : ''}: initialize + tools/list OK, ${r.toolCount} tool(s) in ${r.ms} ms`;

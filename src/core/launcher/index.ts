@@ -15,3 +15,4 @@ export {
   type LaunchResult,
   type SignalSource,
 } from './launch.js';
+export { INHERIT_CWD, serverWorkingDirectory } from './workdir.js';

@@ -2,6 +2,7 @@ import type { AppContext } from '../context.js';
 import { CommandNotFoundError, UsageError, VaultError, VaultMcpError } from '../errors.js';
 import { buildChildEnv } from '../launcher/env.js';
 import { resolveExecutable } from '../launcher/executable.js';
+import { serverWorkingDirectory } from '../launcher/workdir.js';
 import { redactSecrets } from '../mask.js';
 import { formatSecretRef } from '../refs.js';
 import type { SecretSpec, ServiceDefinition } from '../services/index.js';
@@ -250,7 +251,7 @@ export async function rotateVerified(options: {
     const report = await verifyMcpServer({
       command: service.target_command,
       env,
-      cwd: options.ctx.cwd,
+      cwd: await serverWorkingDirectory(options.ctx, service.cwd),
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       secretValues: [newValue, ...Object.values(otherValues)],

@@ -44,6 +44,12 @@ export const serviceFileSchema = z.strictObject({
   env_overrides: z._default(z.record(envName, z.string()), {}),
   /** Names of parent variables passed through to the server besides the default set; `PREFIX_*` matches a prefix. */
   passthrough_env: z._default(z.array(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'must be a variable name or PREFIX_*'))), []),
+  /**
+   * Working directory of the server: a path (`~/…`, absolute, or relative to where `run` is called) or `inherit`
+   * (the caller's directory). Default: a private empty directory, so a project's node_modules or .npmrc cannot
+   * change which code gets the secrets (src/core/launcher/workdir.ts).
+   */
+  cwd: z.optional(nonEmpty()),
   /** Environment names this service knows (others found in `environment`/`version`/`stage` maps are added). */
   environments: z._default(z.array(nonEmpty()), []),
 });
