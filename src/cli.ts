@@ -43,6 +43,6 @@ export async function runCli(argv: string[], version: string): Promise<void> {
   } catch (err) {
     process.exitCode = renderError(err, process.stderr);
   }
-  await new Promise((resolve) => process.stderr.write('', resolve));
-  process.exit(process.exitCode ?? 0);
+  const { flushAndExit } = await import('./commands/exit.js');
+  await flushAndExit(Number(process.exitCode ?? 0));
 }

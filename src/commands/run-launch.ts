@@ -22,6 +22,8 @@ export interface RunRequest {
   verbose: boolean;
   offline: boolean;
   refresh: boolean;
+  /** `--cwd`: the server's working directory (a path or `inherit`); default the service's `cwd`, else private. */
+  cwd?: string;
   /** Arguments after `--`, verbatim; appended to target_command. */
   extraArgs: string[];
 }
@@ -38,7 +40,7 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
   const booleans: Record<string, 'test' | 'json' | 'verbose' | 'offline' | 'refresh'> = {
     '--test': 'test', '--json': 'json', '--verbose': 'verbose', '-v': 'verbose', '--offline': 'offline', '--refresh': 'refresh',
   };
-  const values: Record<string, 'env' | 'config'> = { '--env': 'env', '-e': 'env', '--config': 'config' };
+  const values: Record<string, 'env' | 'config' | 'cwd'> = { '--env': 'env', '-e': 'env', '--config': 'config', '--cwd': 'cwd' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -85,37 +87,12 @@ export async function fastRun(argv: readonly string[]): Promise<boolean> {
     const { renderError } = await import('./render-error.js');
     process.exitCode = renderError(err, process.stderr);
   }
-  if (stdoutUsed) await endStdout(2000);
-  await new Promise((resolve) => process.stderr.write('', resolve));
-  process.exit(process.exitCode ?? 0);
+  const { flushAndExit } = await import('./exit.js');
+  return flushAndExit(Number(process.exitCode ?? 0), { stdout: stdoutUsed });
 }
 
 /** Set once `run` touched process.stdout (through lazyProcessContext). */
 let stdoutUsed = false;
-
-/**
- * Ends process.stdout and waits (at most `timeoutMs`, for a client that stopped reading) until it is written out.
- * Needed before process.exit() in the Bun binary: on a pipe, process.stdout keeps writes in a native buffer that
- * `writableLength` and `write('', cb)` do not account for, and process.exit() drops it, so the end of a server's
- * output could be lost (seen in ~5 % of 12 MB relays under load, test/e2e/run.test.ts "byte-exact"). end() waits.
- */
-function endStdout(timeoutMs: number): Promise<void> {
-  const out = process.stdout;
-  if (out.destroyed || out.writableEnded) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    out.once('error', done);
-    try {
-      out.end(done);
-    } catch {
-      done();
-    }
-  });
-}
 
 /**
  * processContext() (core/context.ts) with stdin/stdout/stderr read from `process` on first use: in the Bun binary
@@ -198,11 +175,13 @@ async function runService(
   const command = [...service.target_command, ...extraArgs];
 
   // A missing server is found before any vault call (exit 127), on the PATH the child will get.
-  const { buildChildEnv, resolveExecutable } = await import('../core/launcher/index.js');
+  const { buildChildEnv, resolveExecutable, serverWorkingDirectory } = await import('../core/launcher/index.js');
   const plainEnv = buildChildEnv({ parent: ctx.env, passthrough: service.passthrough_env, overrides: selection.overrides }).env;
+  // Not the caller's directory by default: a cloned repository's node_modules/.npmrc must not pick the server.
+  const workdir = await serverWorkingDirectory(ctx, req.cwd ?? service.cwd);
   let executable: string | Error;
   try {
-    executable = resolveExecutable(command[0]!, plainEnv, ctx.cwd);
+    executable = resolveExecutable(command[0]!, plainEnv, workdir);
   } catch (err) {
     if (!req.test) throw err;
     executable = err as Error;
@@ -221,7 +200,7 @@ async function runService(
 
   try {
     if (req.test) {
-      const ok = printTest(ctx, { service, environment: selection.environment, command, executable, specs: selection.specs, report, json: req.json });
+      const ok = printTest(ctx, { service, environment: selection.environment, command, cwd: workdir, executable, specs: selection.specs, report, json: req.json });
       if (!ok) {
         if (!req.json) throw requiredFailures(report);
         // --json: the report is on stdout; the error still goes to stderr and the exit code says 3
@@ -267,7 +246,7 @@ async function runService(
     const launching = launch({
       command,
       env: childEnv.env,
-      cwd: ctx.cwd,
+      cwd: workdir,
       stdin: ctx.stdin,
       stdout: ctx.stdout,
       stderr: 'inherit',
@@ -449,6 +428,8 @@ function printTest(
     service: { name: string; origin: string };
     environment: string;
     command: string[];
+    /** The server's working directory. */
+    cwd: string;
     /** The resolved executable, or why it was not found. */
     executable: string | Error;
     specs: SecretSpec[];
@@ -485,6 +466,7 @@ function printTest(
       origin: opts.service.origin,
       environment: opts.environment,
       command: opts.command,
+      cwd: opts.cwd,
       executable: typeof opts.executable === 'string' ? opts.executable : null,
       ...(typeof opts.executable === 'string' ? {} : { executableError: oneLine(opts.executable.message) }),
       secrets,
@@ -511,6 +493,7 @@ function printTest(
     lines.push(`  ${f.required ? '✗' : '-'} ${f.envVar.padEnd(width)}  ${f.required ? 'FAILED' : 'failed (optional)'}: ${f.message}  (${f.reference})`);
   }
   for (const w of report.warnings) if (!w.startsWith('optional secret ')) lines.push(`  warning: ${oneLine(w)}`);
+  lines.push(`  working directory: ${opts.cwd}`);
   lines.push(
     `  command: ${opts.command.join(' ')}` +
       (typeof opts.executable === 'string' ? `  (${opts.executable})` : `  (NOT FOUND: ${oneLine(opts.executable.message)})`),

@@ -35,6 +35,10 @@ export default class Run extends BaseCommand {
     env: Flags.string({ char: 'e', description: 'environment (default: OCI_VAULT_ENVIRONMENT, else the default names)', helpValue: 'ENV' }),
     test: Flags.boolean({ description: 'resolve and show each variable (masked) without starting the server; exit 0 or 3', default: false }),
     offline: Flags.boolean({ description: 'use only the encrypted cache (fresh or stale); never call the vault', default: false }),
+    cwd: Flags.string({
+      description: "the server's working directory, or `inherit` for the current one (default: the service's cwd, else a private empty directory, so a project's node_modules cannot replace the server)",
+      helpValue: 'DIR',
+    }),
     refresh: Flags.boolean({ description: 'ignore fresh cache entries and read every secret from the vault', default: false }),
   };
 
@@ -57,6 +61,7 @@ export default class Run extends BaseCommand {
       verbose: flags.verbose,
       offline: flags.offline,
       refresh: flags.refresh,
+      cwd: flags.cwd,
       extraArgs,
     });
   }
