@@ -18,6 +18,9 @@ export abstract class BaseCommand extends Command {
 
   /** Renders our errors as one line + hint on stderr and sets the documented exit code. Never a stack trace. */
   async catch(err: unknown): Promise<void> {
+    // A parse error is reported here; without this oclif adds a developer warning ("did not parse its
+    // arguments") on stderr whenever NODE_ENV is development or test.
+    this.parsed = true;
     process.exitCode = renderError(err, process.stderr, this.id);
   }
 }
