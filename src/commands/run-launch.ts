@@ -148,6 +148,10 @@ async function runService(
   removeEarly: () => void,
 ): Promise<void> {
   const extraArgs = req.extraArgs;
+  if (req.json && !req.test) {
+    // without --test, stdout is the MCP server's: there is no JSON of ours to print
+    throw new UsageError('--json only applies with --test (stdout belongs to the MCP server)', 'use `run SERVICE --test --json`, or drop --json');
+  }
   if (req.offline && req.refresh) {
     throw new UsageError('--offline and --refresh contradict each other', 'pass one of them');
   }

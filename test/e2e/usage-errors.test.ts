@@ -21,6 +21,7 @@ const cases: Array<{ argv: string[]; error: RegExp; hint: string }> = [
   { argv: ['secret', 'delete', 'x', '--days'], error: /^--days needs a value$/, hint: 'docker vaultmcp secret delete --help' },
   { argv: ['help', 'nope'], error: /^unknown command 'nope'$/, hint: 'docker vaultmcp --help' },
   { argv: ['cache', 'status', '--bogus'], error: /^unknown flag --bogus$/, hint: 'docker vaultmcp cache status --help' },
+  { argv: ['run', 'everything', '--json'], error: /^--json only applies with --test \(stdout belongs to the MCP server\)$/, hint: 'use `run SERVICE --test --json`, or drop --json' },
   { argv: ['doctor', '--timeout-ms', 'abc'], error: /^--timeout-ms: expected an integer, got 'abc'$/, hint: 'docker vaultmcp doctor --help' },
 ];
 

@@ -34,6 +34,42 @@ describe('loadSettings', () => {
     assert.equal(sources['cache.ttl'], 'default');
   });
 
+  it('relative paths in a file are relative to that file; in the environment, to the working directory', async () => {
+    await rm(userFile(), { force: true });
+    await rm(systemFile(), { force: true });
+    const dir = path.join(root, 'project');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'resolver.yaml');
+    await writeFile(file, 'auth: { config_file: keys/oci-config }\ncache: { dir: ./cache }\n');
+    const { settings } = await loadSettings(ctx(), { configFile: file });
+    assert.equal(settings.auth.config_file, path.join(dir, 'keys/oci-config'));
+    assert.equal(settings.cache.dir, path.join(dir, 'cache'));
+    const fromEnv = await loadSettings(ctx({ OCI_CONFIG_FILE: 'rel/config' }));
+    assert.equal(fromEnv.settings.auth.config_file, path.join(root, 'cwd/rel/config'));
+  });
+
+  it('warns when vault.endpoint is plain http to a host other than this machine', async () => {
+    const file = path.join(root, 'endpoint.yaml');
+    await writeFile(file, 'vault: { endpoint: "http://10.1.2.3:9443" }\n');
+    const remote = await loadSettings(ctx(), { configFile: file });
+    assert.equal(remote.warnings.length, 1);
+    assert.match(remote.warnings[0]!, /plain http .* use https/);
+    for (const ok of ['http://127.0.0.1:9443', 'http://localhost:1', 'http://[::1]:2', 'https://vault.example.com']) {
+      await writeFile(file, `vault: { endpoint: "${ok}" }\n`);
+      assert.deepEqual((await loadSettings(ctx(), { configFile: file })).warnings, [], ok);
+    }
+  });
+
+  it('a YAML syntax error names file and line:column', async () => {
+    const file = path.join(root, 'broken.yaml');
+    await writeFile(file, 'vault:\n  region: [unclosed\n');
+    await assert.rejects(loadSettings(ctx(), { configFile: file }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: invalid YAML`));
+      return true;
+    });
+  });
+
   it('priority: --config > env > user > system; sources say who set what', async () => {
     await writeFile(systemFile(), 'cache: { ttl: 10, max_stale: 20 }\nresilience: { retries: 1 }\n');
     await writeFile(userFile(), 'cache: { ttl: 30 }\nvault: { vault_id: ocid1.vault.oc1.iad.user }\n');

@@ -50,9 +50,24 @@ export function classifyOciError(err: unknown, what: string): VaultError {
     // oci-common throws plain strings for some client-construction problems
     return new VaultError(`the OCI SDK could not be set up for ${what}`, { kind: 'config', cause: err });
   }
-  return new VaultError(`the vault is unreachable for ${what}`, {
+  const origin = endpointOrigin((e as { requestEndpoint?: unknown })?.requestEndpoint);
+  return new VaultError(`the vault${origin ? ` at ${origin}` : ''} is unreachable for ${what}`, {
     kind: 'network',
     cause: err,
     hint: 'check the network and vault.region / vault.endpoint',
   });
+}
+
+/**
+ * The scheme://host:port of an SDK `requestEndpoint` ("GET https://secrets.vaults…/20190301/…"), for messages:
+ * never the path or query (they may name secrets), never anything that does not parse as a URL.
+ */
+function endpointOrigin(requestEndpoint: unknown): string | undefined {
+  if (typeof requestEndpoint !== 'string') return undefined;
+  try {
+    const url = new URL(requestEndpoint.trim().split(/\s+/).pop() ?? '');
+    return /^https?:$/.test(url.protocol) ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod/mini';
 import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
@@ -98,7 +98,11 @@ export async function loadSettings(
       for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
         if (value === undefined) continue;
         merged[section] ??= {};
-        merged[section][key] = value;
+        // A relative path in a file means relative to that file, not to wherever `run` happens to be called.
+        merged[section][key] =
+          PATH_KEYS.has(`${section}.${key}`) && layer.source !== 'env' && typeof value === 'string'
+            ? expandPath(value, { homeDir: ctx.homeDir, cwd: path.dirname(layer.source) })
+            : value;
         sources[`${section}.${key}`] = layer.source === 'env' ? envSourceName(section, key, ctx.env) : layer.source;
       }
     }
@@ -107,8 +111,27 @@ export async function loadSettings(
   const settings = merged as unknown as Settings;
   settings.auth.config_file = expandPath(settings.auth.config_file, ctx);
   settings.cache.dir = settings.cache.dir ? expandPath(settings.cache.dir, ctx) : defaultCacheDir(ctx);
-  if (settings.vault.endpoint) settings.vault.endpoint = settings.vault.endpoint.replace(/\/+$/, '');
+  if (settings.vault.endpoint) {
+    settings.vault.endpoint = settings.vault.endpoint.replace(/\/+$/, '');
+    if (!isLoopbackHttpOrHttps(settings.vault.endpoint)) {
+      warnings.push(
+        `vault.endpoint ${settings.vault.endpoint} is plain http to a host that is not this machine: ` +
+          'signed requests and secret values would cross the network unencrypted; use https',
+      );
+    }
+  }
   return { settings, sources, files, warnings, environment: ctx.env.OCI_VAULT_ENVIRONMENT || undefined };
+}
+
+/** Settings that are file paths: relative values in a file are resolved against that file's directory. */
+const PATH_KEYS = new Set(['auth.config_file', 'cache.dir']);
+
+/** True for https endpoints and for http ones on a loopback host (the emulator). */
+function isLoopbackHttpOrHttps(endpoint: string): boolean {
+  const url = new URL(endpoint);
+  if (url.protocol === 'https:') return true;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** Reads one resolver.yaml; returns undefined when an optional file does not exist. */
@@ -127,10 +150,11 @@ async function readSettingsText(file: string, required: boolean): Promise<string
 
 /** Parses and validates the text of one resolver.yaml. */
 function parseSettingsText(text: string, file: string, warnings: string[]): SettingsFile {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
     throw new ConfigError(`invalid YAML: ${safeYamlMessage(e.message)}`, {
       file,
       location: pos ? `${pos.line}:${pos.col}` : undefined,
