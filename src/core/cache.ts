@@ -205,16 +205,8 @@ export function createSecretCache(args: {
   let dirTrusted: Promise<boolean> | undefined;
   const trusted = () => (dirTrusted ??= isPrivateDir(dir));
 
-  interface Payload {
-    identity: string;
-    value: string;
-    secretId: string;
-    versionNumber: number;
-    stages?: string[];
-    name?: string;
-    reference: string;
-    fetchedAt: number;
-  }
+  /** What an entry file holds encrypted: the entry plus the identity it was stored under (checked on read). */
+  type Payload = Omit<CachedSecret, 'ageMs'> & { identity: string };
 
   const decryptFile = (fileId: string, raw: Buffer): Payload | undefined => {
     try {
