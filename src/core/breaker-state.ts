@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
 import type { BreakerChange, BreakerSnapshot } from './resilience.js';
 
 /**
@@ -94,7 +94,7 @@ export function openBreakerState(
           data.breakers[key] = updated;
           // forget endpoints untouched for a week
           for (const [k, v] of Object.entries(data.breakers)) if (now() - v.updatedAt > 7 * 86_400_000) delete data.breakers[k];
-          await writeAtomic(file, JSON.stringify(data) + '\n');
+          await writeFileAtomic(file, JSON.stringify(data) + '\n');
         } catch {
           // the shared state is an optimisation: a write failure must never fail a launch
         }
@@ -128,28 +128,3 @@ export async function readBreakerFile(file: string): Promise<BreakerFile> {
   }
 }
 
-/**
- * Writes `text` to `file` atomically: a 0600 temp file in the same directory, then rename (readers see the old or
- * the new content, never a torn one). Creates the directory 0700 when missing.
- * @throws the underlying fs error (the temp file is removed)
- */
-export async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(data); // no fsync: rename gives readers all-or-nothing; a crash leaves a miss at worst
-  } catch (err) {
-    await handle.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-}

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { writeAtomic } from './breaker-state.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { AppContext } from './context.js';
 import { ConfigError } from './errors.js';
 import { CACHE_KEY_ACCOUNT, classifyKeychainError, sharedKeychain, type Keychain } from './keychain.js';
@@ -303,7 +303,7 @@ export function createSecretCache(args: {
         const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
         plain.fill(0);
         const doc = { v: FORMAT_VERSION, t: fetchedAt, n: secret.versionNumber, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64') };
-        await writeAtomic(path.join(dir, fileId + ENTRY_SUFFIX), JSON.stringify(doc));
+        await writeFileAtomic(path.join(dir, fileId + ENTRY_SUFFIX), JSON.stringify(doc));
         return true;
       } catch {
         return false;

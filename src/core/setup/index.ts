@@ -6,7 +6,6 @@ export {
   parseOciConfig,
   pathExists,
   renderOciProfile,
-  writeFileAtomic,
   type NewOciProfile,
   type OciConfigFileInfo,
   type OciProfileInfo,

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
 import { parseOciConfigSections, withDefaults } from '../oci/config-file.js';
 import { expandPath } from '../paths.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 /** One profile of an OCI config file, as far as setup and doctor need it (never the passphrase itself). */
 export interface OciProfileInfo {
@@ -114,26 +114,9 @@ export async function appendOciProfile(file: string, name: string, profile: NewO
     throw new ConfigError(`profile [${name}] already exists`, { file, hint: 'choose another profile name, or select the existing profile' });
   }
   const sep = text === '' ? '' : text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
-  await writeFileAtomic(file, text + sep + renderOciProfile(name, profile), 0o600);
+  await writeFileAtomic(file, text + sep + renderOciProfile(name, profile), { mode: 0o600, followSymlink: true });
 }
 
-/**
- * Writes `text` to `file` atomically: a temp file in the same directory with `mode`, fsync'd by writeFile's
- * close, then renamed over the target (over the file a symlink points to, keeping the link). The directory is
- * created 0700 when missing.
- * @throws the fs error (callers wrap it)
- */
-export async function writeFileAtomic(target: string, text: string, mode: number): Promise<void> {
-  // a symlinked file (dotfiles managers link ~/.oci/config and the like) is updated where it really lives: renaming
-  // over the link would replace the user's link with a plain file and leave the real one stale
-  const file = await realpath(target).catch(() => target);
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await writeFile(tmp, text, { mode, flag: 'wx' });
-  await chmod(tmp, mode);
-  await rename(tmp, file);
-}
 
 /** True when the path exists (any type). */
 export async function pathExists(p: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { userConfigDir } from '../paths.js';
 import { settingsFileSchema, type AuthMethod, type Settings } from '../settings/schema.js';
 import { validate } from '../settings/load.js';
-import { writeFileAtomic } from './oci-config.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 /** Everything setup asks; becomes the `vault` and `auth` sections of resolver.yaml. */
 export interface SetupAnswers {
@@ -119,7 +119,7 @@ export async function writeResolverYaml(file: string, text: string, now = new Da
   let backup: string | undefined;
   try {
     if ((await readExistingResolver(file)) !== undefined) backup = await copyToFreshBackup(file, now);
-    await writeFileAtomic(file, text, 0o600);
+    await writeFileAtomic(file, text, { mode: 0o600, followSymlink: true });
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`cannot write (${(err as NodeJS.ErrnoException).code})`, { file, hint: `check the permissions of ${path.dirname(file)}` });

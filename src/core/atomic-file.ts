@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Writes `data` to `target` atomically: a new temp file (exclusive create, `mode`) in the same directory, then a
+ * rename over the target, so readers (e.g. 30 parallel launches reading the cache) see the old or the new
+ * content, never a torn one. The directory is created 0700 when missing. No fsync: a crash leaves the old file.
+ * @param options.mode file mode (default 0600; applied explicitly, whatever the umask)
+ * @param options.followSymlink when the target is a symlink, update the file it points to and keep the link
+ *   (dotfile managers link ~/.oci/config and the like); otherwise the link itself is replaced
+ * @throws the underlying fs error; the temp file is removed first
+ */
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  options: { mode?: number; followSymlink?: boolean } = {},
+): Promise<void> {
+  const mode = options.mode ?? 0o600;
+  const file = options.followSymlink ? await realpath(target).catch(() => target) : target;
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.close();
+    await chmod(tmp, mode);
+    await rename(tmp, file);
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
