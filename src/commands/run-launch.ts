@@ -3,6 +3,7 @@ import { warn, type AppContext } from '../core/context.js';
 import { ResolutionError, UsageError } from '../core/errors.js';
 import { maskSecret } from '../core/mask.js';
 import type { SecretSpec } from '../core/services/index.js';
+import { writeJson } from './command-io.js';
 
 /**
  * The `run` command's work, kept free of oclif so the entry point can start it without loading the CLI framework
@@ -478,7 +479,7 @@ function printTest(
       metrics: { ...report.metrics, totalMs: round(report.metrics.totalMs) },
       warnings: report.warnings,
     };
-    ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    writeJson(ctx, out);
     return ok;
   }
   const lines: string[] = [];

@@ -2,7 +2,9 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from './base.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import type { AuthMethod } from '../core/settings/index.js';
-import { checkOcidFlag, COMPARTMENT_OCID, KEY_OCID, VAULT_OCID, writeJson } from './secret/common.js';
+import { checkOcidFlag } from './secret/common.js';
+import { writeJson } from './command-io.js';
+import { COMPARTMENT_OCID, KEY_OCID, VAULT_OCID } from '../core/refs.js';
 
 // The settings schema's AUTH_METHODS, repeated so `--help` does not load zod and yaml.
 const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal'] as const satisfies readonly AuthMethod[];

@@ -30,9 +30,11 @@ export type SecretRef = SecretLocator & VersionSelector;
 
 /** Secret name rule of the Vault API: letters, digits, `-`, `_`, `.` (reference/oci-api.md §7). */
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9._-]{1,255}$/;
-const SECRET_OCID = /^ocid1\.vaultsecret\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
-const VAULT_OCID = /^ocid1\.vault\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
-const COMPARTMENT_OCID = /^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
+/** OCID shapes: `ocid1.<type>.<realm>.[region].<unique id>` (OCI "Resource Identifiers"). */
+export const SECRET_OCID = /^ocid1\.vaultsecret\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
+export const VAULT_OCID = /^ocid1\.vault\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
+export const COMPARTMENT_OCID = /^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
+export const KEY_OCID = /^ocid1\.key\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
 
 /**
  * Parses a reference string.

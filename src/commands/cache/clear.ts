@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { loadCommandSettings, writeJson } from '../secret/common.js';
+import { loadCommandSettings, writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp cache clear [SERVICE]`: removes every cache entry (and the shared circuit-breaker state), or

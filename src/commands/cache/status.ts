@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { loadCommandSettings } from '../secret/common.js';
+import { loadCommandSettings, writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp cache status [--json] [--names]`: the encrypted cache's entries (version, age, size, whether
@@ -57,7 +57,7 @@ export default class CacheStatus extends BaseCommand {
         })),
         breakers: breakerRows,
       };
-      this.ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      writeJson(this.ctx, out);
     } else {
       const lines = [
         `cache: ${dir} (${enabled ? (opened.cache ? `key from ${opened.cache.keySource === 'env' ? 'VAULTMCP_CACHE_KEY' : 'the OS keychain'}` : 'key unavailable') : 'disabled by cache.enabled: false'}; fresh ${ttl} s, served stale up to ${maxStale} s)`,

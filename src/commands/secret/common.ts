@@ -6,7 +6,9 @@
 import { Flags } from '@oclif/core';
 import type { AppContext } from '../../core/context.js';
 import { ConfigError, UsageError, VaultMcpError } from '../../core/errors.js';
+import { COMPARTMENT_OCID, VAULT_OCID } from '../../core/refs.js';
 import type { Settings } from '../../core/settings/index.js';
+import { loadCommandSettings } from '../command-io.js';
 
 /** `--vault-id`, `--compartment-id`, `--key-id`: override settings vault.vault_id / compartment_id / key_id. */
 export const scopeFlags = {
@@ -14,13 +16,6 @@ export const scopeFlags = {
   'compartment-id': Flags.string({ description: 'compartment OCID (default: settings vault.compartment_id)', helpValue: 'OCID' }),
 };
 
-/** Settings for `--config` (plus the usual sources); settings warnings go to stderr. */
-export async function loadCommandSettings(ctx: AppContext, configFile: string | undefined): Promise<Settings> {
-  const { loadSettings } = await import('../../core/settings/index.js');
-  const loaded = await loadSettings(ctx, { configFile });
-  for (const w of loaded.warnings) ctx.stderr.write(`vaultmcp: ${w}\n`);
-  return loaded.settings;
-}
 
 /**
  * Settings plus the Vault management client for the scope flags (`--vault-id`, `--compartment-id`, checked as
@@ -50,7 +45,7 @@ export async function openSecretAdmin(
  * @param target the secret argument; an OCID or oci-vault:// reference names its vault itself
  * @throws ConfigError (exit 2)
  */
-export function requireConfiguredVault(
+function requireConfiguredVault(
   settings: Settings,
   scope: { vaultId?: string; compartmentId?: string },
   target?: string,
@@ -72,9 +67,6 @@ export function checkOcidFlag(flag: string, value: string | undefined, kind: Reg
   }
   return value;
 }
-export const VAULT_OCID = /^ocid1\.vault\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
-export const COMPARTMENT_OCID = /^ocid1\.(compartment|tenancy)\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
-export const KEY_OCID = /^ocid1\.key\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
 
 /**
  * Refuses anything after NAME on the command line without repeating it: it may be a secret value, which must
@@ -96,10 +88,6 @@ export function refuseValueInArgv(extra: readonly string[], command: string): vo
   );
 }
 
-/** Writes one JSON document and a newline on stdout. */
-export function writeJson(ctx: AppContext, value: unknown): void {
-  ctx.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
 
 /** Formats rows as aligned columns (first row = header); empty cells show as `-`. */
 export function formatTable(rows: ReadonlyArray<ReadonlyArray<string | number | undefined>>): string {

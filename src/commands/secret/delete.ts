@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
 import { ExitCode, UsageError, VaultMcpError } from '../../core/errors.js';
-import { canConfirm, confirm, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
+import { canConfirm, confirm, openSecretAdmin, scopeFlags, shortTime } from './common.js';
+import { writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp secret delete NAME [--version N]`: schedules deletion of a secret (all versions) or of one

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
 import { UsageError, VaultError } from '../../core/errors.js';
 import { STAGES } from '../../core/refs.js';
-import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
+import { formatTable, openSecretAdmin, scopeFlags, shortTime } from './common.js';
+import { writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp secret get NAME|REF`: a secret version's metadata with the value masked; `--reveal` writes the

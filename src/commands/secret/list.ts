@@ -1,5 +1,6 @@
 import { BaseCommand } from '../base.js';
-import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
+import { formatTable, openSecretAdmin, scopeFlags, shortTime } from './common.js';
+import { writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp secret list`: every secret of the configured vault in the configured compartment (ListSecrets,

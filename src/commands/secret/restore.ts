@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { openSecretAdmin, scopeFlags, writeJson } from './common.js';
+import { openSecretAdmin, scopeFlags } from './common.js';
+import { writeJson } from '../command-io.js';
 
 /** `docker vaultmcp secret restore NAME [--version N]`: cancels a scheduled deletion of a secret or a version. */
 export default class SecretRestore extends BaseCommand {

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { loadCommandSettings, refuseValueInArgv, requireConfiguredVault, scopeFlags, checkOcidFlag, COMPARTMENT_OCID, VAULT_OCID, writeJson } from './common.js';
+import { openSecretAdmin, refuseValueInArgv, scopeFlags } from './common.js';
+import { writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp secret rotate NAME`: a new CURRENT version of an existing secret (the old CURRENT becomes
@@ -42,18 +43,10 @@ export default class SecretRotate extends BaseCommand {
     const { readSecretValue, validateGenerateLength, willPrompt } = await import('../../core/secret-input.js');
     if (flags.generate !== undefined) validateGenerateLength(flags.generate);
     const ctx = this.ctx;
-    const settings = await loadCommandSettings(ctx, flags.config);
-
     let selection: Awaited<ReturnType<typeof selectService>> | undefined;
     if (flags.verify) selection = await selectService(ctx, flags.verify, flags.env);
 
-    const scope = {
-      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
-      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-    };
-    requireConfiguredVault(settings, scope, args.name);
-    const secretAdmin = await import('../../core/secret-admin/index.js');
-    const admin = await secretAdmin.createSecretAdmin(settings, scope);
+    const { admin, settings, module: secretAdmin } = await openSecretAdmin(ctx, flags, {}, args.name);
     // as in upload: piped/file values are checked before any vault call, prompts after the secret is found
     const source = { fromFile: flags['from-file'], generate: flags.generate, trim: flags.trim };
     let value = willPrompt(ctx, source) ? undefined : await readSecretValue(ctx, { label: `secret '${args.name}'`, ...source });

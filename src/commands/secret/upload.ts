@@ -1,7 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
 import { UsageError } from '../../core/errors.js';
-import { checkOcidFlag, COMPARTMENT_OCID, KEY_OCID, loadCommandSettings, refuseValueInArgv, requireConfiguredVault, scopeFlags, VAULT_OCID, writeJson } from './common.js';
+import { checkOcidFlag, openSecretAdmin, refuseValueInArgv, scopeFlags } from './common.js';
+import { writeJson } from '../command-io.js';
+import { KEY_OCID } from '../../core/refs.js';
 
 /**
  * `docker vaultmcp secret upload NAME`: stores a value in OCI Vault. The value comes from stdin (piped), a file
@@ -43,15 +45,8 @@ export default class SecretUpload extends BaseCommand {
     const { validateSecretName, readSecretValue, willPrompt } = await import('../../core/secret-input.js');
     validateSecretName(args.name);
     const tags = parseTags(flags.tag ?? []);
-    const scope = {
-      vaultId: checkOcidFlag('vault-id', flags['vault-id'], VAULT_OCID),
-      compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
-      keyId: checkOcidFlag('key-id', flags['key-id'], KEY_OCID),
-    };
-    const settings = await loadCommandSettings(this.ctx, flags.config);
-    requireConfiguredVault(settings, scope);
-    const { createSecretAdmin, purgeCachedSecret } = await import('../../core/secret-admin/index.js');
-    const admin = await createSecretAdmin(settings, scope);
+    const { admin, settings, module } = await openSecretAdmin(this.ctx, flags, { keyId: checkOcidFlag('key-id', flags['key-id'], KEY_OCID) });
+    const { purgeCachedSecret } = module;
     // A piped or file value is read and checked (size, emptiness) before any vault call; a prompt comes after the
     // settings and the secret's state are checked, so nobody types a value that cannot be stored.
     const read = () => readSecretValue(this.ctx, { label: `secret '${args.name}'`, fromFile: flags['from-file'], trim: flags.trim });

@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { formatTable, openSecretAdmin, scopeFlags, shortTime, writeJson } from './common.js';
+import { formatTable, openSecretAdmin, scopeFlags, shortTime } from './common.js';
+import { writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp secret versions NAME`: every version of a secret (ListSecretVersions, all pages) with its

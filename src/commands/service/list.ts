@@ -1,5 +1,5 @@
 import { BaseCommand } from '../base.js';
-import { loadCommandSettings } from '../secret/common.js';
+import { loadCommandSettings, writeJson } from '../command-io.js';
 
 /**
  * `docker vaultmcp service list [--json]`: every service definition the plugin can run (user dir, system dir,
@@ -29,7 +29,7 @@ export default class ServiceList extends BaseCommand {
         ...(r.shadowedBy ? { shadowedBy: r.shadowedBy } : {}),
         ...(r.error ? { error: r.error } : {}),
       }));
-      this.ctx.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      writeJson(this.ctx, out);
       return;
     }
     const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));

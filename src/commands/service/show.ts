@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base.js';
-import { loadCommandSettings } from '../secret/common.js';
+import { loadCommandSettings, writeJson } from '../command-io.js';
 import { warn } from '../../core/context.js';
 
 /**
@@ -58,7 +58,7 @@ export default class ServiceShow extends BaseCommand {
       defaultPassthrough: DEFAULT_PASSTHROUGH,
     };
     if (flags.json) {
-      this.ctx.stdout.write(JSON.stringify(view, null, 2) + '\n');
+      writeJson(this.ctx, view);
       return;
     }
     const out: string[] = [];
