@@ -17,20 +17,6 @@ import {
 
 const ID = '([^/]+)';
 
-/** SecretBundle JSON (oci-api.md §1). */
-function bundleBody(secret: SecretRecord, v: SecretVersionRecord): Record<string, unknown> {
-  return {
-    secretId: secret.id,
-    versionNumber: v.versionNumber,
-    versionName: v.name,
-    timeCreated: v.timeCreated,
-    secretBundleContent: { contentType: 'BASE64', content: v.content },
-    timeOfDeletion: v.timeOfDeletion,
-    stages: [...v.stages],
-    metadata: secret.metadata,
-  };
-}
-
 /** SecretBundleVersionSummary JSON: no content (oci-api.md §1). */
 function bundleVersionSummary(secret: SecretRecord, v: SecretVersionRecord): Record<string, unknown> {
   return {
@@ -40,6 +26,15 @@ function bundleVersionSummary(secret: SecretRecord, v: SecretVersionRecord): Rec
     timeCreated: v.timeCreated,
     timeOfDeletion: v.timeOfDeletion,
     stages: [...v.stages],
+  };
+}
+
+/** SecretBundle JSON (oci-api.md §1): the version summary plus content and the secret's metadata. */
+function bundleBody(secret: SecretRecord, v: SecretVersionRecord): Record<string, unknown> {
+  return {
+    ...bundleVersionSummary(secret, v),
+    secretBundleContent: { contentType: 'BASE64', content: v.content },
+    metadata: secret.metadata,
   };
 }
 
