@@ -24,14 +24,14 @@ if (!process.env.VAULTMCP_BENCH_TSX) {
   process.exit(r.status ?? 1);
 }
 
-// the OCI SDK loader silences console.* (src/core/oci/sdk.ts); report() prints with console.log
+// the OCI SDK loader silences console.* (src/core/vault/sdk.ts); report() prints with console.log
 const consoleLog = console.log;
 const { median, report, summarize } = await import('./lib.mjs');
 const { randomBytes } = await import('node:crypto');
 const { startTestEmulator } = await import('../test/helpers/emulator.ts');
 const { resolverFixture, spec } = await import('../test/helpers/resolver-fixture.ts');
-const { createSecretCache, parseCacheKey, scopeOf } = await import('../src/core/cache.ts');
-const { parseSecretRef } = await import('../src/core/refs.ts');
+const { createSecretCache, parseCacheKey, scopeOf } = await import('../src/core/cache/secret-cache.ts');
+const { parseSecretRef } = await import('../src/core/vault/refs.ts');
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 5);
 const log = (s) => process.stderr.write(`${s}\n`);

@@ -31,7 +31,7 @@ if (rawArgv[0] === 'docker-cli-plugin-metadata') {
   }
   if (argv[0] === '__complete') {
     // Shell completion through docker: command and topic names only, without starting oclif.
-    const { COMMANDS } = await import('./commands/index.js');
+    const { COMMANDS } = await import('./cli/command-table.js');
     await new Promise((done) => process.stdout.write(completionOutput(Object.keys(COMMANDS), argv.slice(1)), done));
     process.exit(0);
   }
@@ -44,9 +44,9 @@ if (rawArgv[0] === 'docker-cli-plugin-metadata') {
   }
   if (argv[0] === 'run') {
     // MCP clients start `run` for every session: plain invocations skip oclif (~50 ms); help and errors use it.
-    const { fastRun } = await import('./commands/run-launch.js');
+    const { fastRun } = await import('./app/run/run.js');
     await fastRun(argv.slice(1)); // exits the process when it handled the call
   }
-  const { runCli } = await import('./cli.js');
+  const { runCli } = await import('./cli/index.js');
   await runCli(argv, pkg.version);
 }

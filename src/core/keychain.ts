@@ -1,5 +1,5 @@
 import { ExitCode, VaultMcpError } from './errors.js';
-import type { PassphraseLookup } from './oci/auth.js';
+import type { PassphraseLookup } from './vault/auth.js';
 
 /**
  * The OS keychain (macOS Keychain, Windows Credential Manager, Linux Secret Service via D-Bus), through

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { doctorReportSchema, type DoctorReport } from '../../src/core/doctor/index.js';
+import { doctorReportSchema, type DoctorReport } from '../../src/app/doctor/index.js';
 import { binaryPath, makeDockerConfig, REPO_ROOT, runHidden, type RunResult } from '../helpers/binary.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 

@@ -297,7 +297,7 @@ describe('setup wizard: profiles and passphrases', { skip: haveTmux ? false : 't
   test('an encrypted key: passphrase asked and checked, stored in the keychain when agreed', { skip: process.env.VAULTMCP_SECRET_SERVICE === '1' ? false : 'needs a Secret Service (npm test provides one)' }, async () => {
     const h = newHome();
     const { generateKeyPairSync } = await import('node:crypto');
-    const { keyFingerprint } = await import('../../src/core/setup/index.js');
+    const { keyFingerprint } = await import('../../src/app/setup/index.js');
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'correct horse' }) as string;
     const keyFile = path.join(h.home, 'enc.pem');

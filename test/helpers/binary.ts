@@ -9,7 +9,7 @@
  * falls back to a plain spawn; `repoHidden()` tells which, and the default cwd is a fresh temp dir either way.
  *
  * ```ts
- * import { runBinary, makeDockerConfig, runDocker } from '../helpers/binary.js';
+ * import { runBinary, makeDockerConfig, runDocker } from './binary.js';
  * const r = await runBinary(['--version']);                       // dist/docker-vaultmcp --version
  * const dc = makeDockerConfig();                                  // temp DOCKER_CONFIG with the plugin installed
  * try { const d = await runDocker(['vaultmcp', '--help'], { env: dc.env }); } finally { dc.cleanup(); }

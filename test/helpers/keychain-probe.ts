@@ -3,7 +3,7 @@
  * where the cache key came from (openSecretCacheDetailed), or the notice when there is none. Never prints keys.
  *   node --import tsx test/helpers/keychain-probe.ts [cache]
  */
-import { openSecretCacheDetailed } from '../../src/core/cache.js';
+import { openSecretCacheDetailed } from '../../src/core/cache/secret-cache.js';
 import { openKeychain } from '../../src/core/keychain.js';
 
 const keychain = await openKeychain();

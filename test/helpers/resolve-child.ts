@@ -21,9 +21,9 @@ hooks?.({
 
 const [configFile, ...pairs] = process.argv.slice(2);
 const { processContext } = await import('../../src/core/context.js');
-const { loadSettings } = await import('../../src/core/settings/index.js');
-const { createResolver } = await import('../../src/core/resolver.js');
-const { parseSecretRef, formatSecretRef } = await import('../../src/core/refs.js');
+const { loadSettings } = await import('../../src/core/config/settings/index.js');
+const { createResolver } = await import('../../src/core/resolve/resolver.js');
+const { parseSecretRef, formatSecretRef } = await import('../../src/core/vault/refs.js');
 const ctx = processContext();
 const { settings } = await loadSettings(ctx, { configFile });
 Object.assign(settings.resilience, JSON.parse(process.env.CHILD_RESILIENCE ?? '{}'));

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AppContext } from '../../src/core/context.js';
-import { formatSecretRef, parseSecretRef } from '../../src/core/refs.js';
-import { createResolver, type Resolver, type ResolverOverrides } from '../../src/core/resolver.js';
-import type { SecretSpec } from '../../src/core/services/index.js';
-import { loadSettings, type Settings } from '../../src/core/settings/index.js';
+import { formatSecretRef, parseSecretRef } from '../../src/core/vault/refs.js';
+import { createResolver, type Resolver, type ResolverOverrides } from '../../src/core/resolve/resolver.js';
+import type { SecretSpec } from '../../src/core/config/services/index.js';
+import { loadSettings, type Settings } from '../../src/core/config/settings/index.js';
 import type { EmulatorInfo } from '../../src/emulator/index.js';
 
 export interface ResolverFixture {

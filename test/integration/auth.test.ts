@@ -1,5 +1,5 @@
 /**
- * Auth methods of src/core/oci/auth.ts against the signature-verifying emulator with the real OCI SDK:
+ * Auth methods of src/core/vault/auth.ts against the signature-verifying emulator with the real OCI SDK:
  * api_key with a plain and an encrypted key (passphrase from the profile, the keychain lookup, or missing),
  * session_token (token file with a trailing newline, as editors leave it), unknown profiles, and
  * resource_principal without its environment. Instance principals are not exercised: they call the instance
@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, VaultError } from '../../src/core/errors.js';
-import { createOciAuth } from '../../src/core/oci/auth.js';
-import type { Settings } from '../../src/core/settings/index.js';
+import { createOciAuth } from '../../src/core/vault/auth.js';
+import type { Settings } from '../../src/core/config/settings/index.js';
 import { keyFingerprint } from '../../src/emulator/index.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { resolverFixture, spec } from '../helpers/resolver-fixture.js';

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createSecretCache, openSecretCache, parseCacheKey, scopeOf } from '../../src/core/cache.js';
+import { createSecretCache, openSecretCache, parseCacheKey, scopeOf } from '../../src/core/cache/secret-cache.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { parseSecretRef } from '../../src/core/refs.js';
-import type { Settings } from '../../src/core/settings/index.js';
+import { parseSecretRef } from '../../src/core/vault/refs.js';
+import type { Settings } from '../../src/core/config/settings/index.js';
 import { quietSdkRetryWarnings, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { resolverFixture, runResolveChild, spec, type ResolverFixture } from '../helpers/resolver-fixture.js';
 

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PassThrough } from 'node:stream';
 import type { AppContext } from '../../src/core/context.js';
-import { buildDoctorChecks, doctorReportSchema, runChecks, runDoctor, type CheckResult, type DoctorReport } from '../../src/core/doctor/index.js';
+import { buildDoctorChecks, doctorReportSchema, runChecks, runDoctor, type CheckResult, type DoctorReport } from '../../src/app/doctor/index.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { keyFingerprint } from '../../src/core/setup/index.js';
+import { keyFingerprint } from '../../src/app/setup/index.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 const FIXTURE = path.join(import.meta.dirname, 'doctor-fixtures', 'mcp-server.mjs');

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CACHE_KEY_ACCOUNT, lookupPassphraseFromKeychain, openKeychain, passphraseAccount } from '../../src/core/keychain.js';
-import { openSecretCacheDetailed } from '../../src/core/cache.js';
+import { openSecretCacheDetailed } from '../../src/core/cache/secret-cache.js';
 import { quietSdkRetryWarnings, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { resolverFixture, runResolveChild, type ResolverFixture } from '../helpers/resolver-fixture.js';
 
@@ -93,7 +93,7 @@ describe('OS keychain (real Secret Service)', () => {
       assert.equal(first.cache?.keySource, 'keychain');
       const stored = await k.get(CACHE_KEY_ACCOUNT);
       assert.equal(Buffer.from(stored!, 'base64').length, 32);
-      const { parseSecretRef } = await import('../../src/core/refs.js');
+      const { parseSecretRef } = await import('../../src/core/vault/refs.js');
       await first.cache!.put(parseSecretRef('kc-secret'), { value: 'kc-value-123', secretId: 'ocid1.vaultsecret.oc1.x.y', versionNumber: 1 });
       const second = await openSecretCacheDetailed(settings, { env: {}, now: Date.now }, { keychain: k });
       assert.equal((await second.cache!.get(parseSecretRef('kc-secret')))?.value, 'kc-value-123');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ConfigError, ResolutionError } from '../../src/core/errors.js';
-import { requireAll } from '../../src/core/resolver.js';
+import { requireAll } from '../../src/core/resolve/resolver.js';
 import { quietSdkRetryWarnings, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { resolverFixture, spec, type ResolverFixture } from '../helpers/resolver-fixture.js';
 

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/core/context.js';
 import { UsageError, VaultError } from '../../src/core/errors.js';
-import { createSecretAdmin, rotateVerified, RolledBackError, verifyMcpServer, VerificationError, type SecretAdmin } from '../../src/core/secret-admin/index.js';
-import type { ServiceDefinition } from '../../src/core/services/index.js';
-import { selectEnvironment } from '../../src/core/services/index.js';
-import { loadSettings, type Settings } from '../../src/core/settings/index.js';
+import { createSecretAdmin, rotateVerified, RolledBackError, verifyMcpServer, VerificationError, type SecretAdmin } from '../../src/app/secrets/index.js';
+import type { ServiceDefinition } from '../../src/core/config/services/index.js';
+import { selectEnvironment } from '../../src/core/config/services/index.js';
+import { loadSettings, type Settings } from '../../src/core/config/settings/index.js';
 import { quietSdkRetryWarnings, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 quietSdkRetryWarnings();

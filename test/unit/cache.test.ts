@@ -5,11 +5,11 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { clearCacheDir, createSecretCache, inspectCacheDir, openSecretCacheDetailed, parseCacheKey } from '../../src/core/cache.js';
+import { clearCacheDir, createSecretCache, inspectCacheDir, openSecretCacheDetailed, parseCacheKey } from '../../src/core/cache/secret-cache.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { CACHE_KEY_ACCOUNT, classifyKeychainError, KeychainError, type Keychain } from '../../src/core/keychain.js';
-import { parseSecretRef } from '../../src/core/refs.js';
-import type { Settings } from '../../src/core/settings/index.js';
+import { parseSecretRef } from '../../src/core/vault/refs.js';
+import type { Settings } from '../../src/core/config/settings/index.js';
 
 const scope = { endpoint: 'http://127.0.0.1:1', vaultId: 'ocid1.vault.oc1.x.v1' };
 const secret = { value: 'hunter2-hunter2', secretId: 'ocid1.vaultsecret.oc1.x.s1', versionNumber: 4, stages: ['CURRENT'], name: 'db' };

@@ -1,7 +1,7 @@
-/** classifyOciError (src/core/oci/classify.ts): SDK failures → VaultError kinds, our own messages only. */
+/** classifyOciError (src/core/vault/classify.ts): SDK failures → VaultError kinds, our own messages only. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyOciError } from '../../src/core/oci/classify.js';
+import { classifyOciError } from '../../src/core/vault/classify.js';
 
 /** An OciError-shaped object as oci-common 2.139.1 throws for HTTP answers (reference/oci-api.md §3). */
 const ociError = (statusCode: number, serviceCode: string, message = 'server text') =>

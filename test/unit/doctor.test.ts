@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { doctorExitCode, doctorReportSchema, runChecks, summarize, type DoctorCheck } from '../../src/core/doctor/index.js';
-import { mcpHandshake } from '../../src/core/doctor/mcp-handshake.js';
+import { doctorExitCode, doctorReportSchema, runChecks, summarize, type DoctorCheck } from '../../src/app/doctor/index.js';
+import { mcpHandshake } from '../../src/core/mcp/probe.js';
 import { ConfigError } from '../../src/core/errors.js';
 import {
   appendOciProfile,
@@ -16,7 +16,7 @@ import {
   parseOciConfig,
   renderResolverYaml,
   writeResolverYaml,
-} from '../../src/core/setup/index.js';
+} from '../../src/app/setup/index.js';
 import { formatReportJson, formatReportText } from '../../src/ui/doctor/text.js';
 
 const FIXTURE = path.join(import.meta.dirname, '..', 'integration', 'doctor-fixtures', 'mcp-server.mjs');

@@ -1,10 +1,10 @@
 /**
- * The `run` fast path's argument parser (src/commands/run-launch.ts parseRunArgv): it must accept exactly the
+ * The `run` fast path's argument parser (src/cli/run-argv.ts parseRunArgv): it must accept exactly the
  * plain invocations and hand everything else (help, unknown or repeated flags, stray words) to oclif.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRunArgv } from '../../src/commands/run-launch.js';
+import { parseRunArgv } from '../../src/app/run/run.js';
 
 const base = { test: false, json: false, verbose: false, offline: false, refresh: false, extraArgs: [] };
 
@@ -36,7 +36,7 @@ describe('parseRunArgv', () => {
 describe('parseRunArgv agrees with oclif', () => {
   it('gives the same values as oclif parsing the Run command for every plain invocation', async () => {
     const { Parser } = await import('@oclif/core');
-    const { default: Run } = await import('../../src/commands/run.js');
+    const { default: Run } = await import('../../src/cli/commands/run.js');
     const corpus = [
       ['github'],
       ['github', '--env', 'production'],
@@ -64,7 +64,7 @@ describe('parseRunArgv agrees with oclif', () => {
   });
 
   it('knows exactly the flags the Run command declares', async () => {
-    const { default: Run } = await import('../../src/commands/run.js');
+    const { default: Run } = await import('../../src/cli/commands/run.js');
     const declared = Object.entries({ ...Run.baseFlags, ...Run.flags }).flatMap(([name, def]) => [
       `--${name}`,
       ...((def as { char?: string }).char ? [`-${(def as { char?: string }).char}`] : []),

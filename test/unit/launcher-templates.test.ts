@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { knownEnvironments, loadService, selectEnvironment } from '../../src/core/services/index.js';
-import { BUILTIN_TEMPLATES } from '../../src/core/services/templates.js';
+import { knownEnvironments, loadService, selectEnvironment } from '../../src/core/config/services/index.js';
+import { BUILTIN_TEMPLATES } from '../../src/core/config/services/templates.js';
 
 const CONFIGS = path.resolve(import.meta.dirname, '../../configs');
 // An empty HOME and system dir, so only the built-ins are found.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/core/errors.js';
-import { formatSecretRef, parseSecretRef, secretNameOf } from '../../src/core/refs.js';
+import { formatSecretRef, parseSecretRef, secretNameOf } from '../../src/core/vault/refs.js';
 
 const VAULT = 'ocid1.vault.oc1.eu-frankfurt-1.abcdefgh';
 const COMP = 'ocid1.compartment.oc1..aaaaexample';

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openBreakerState, readBreakerFile } from '../../src/core/breaker-state.js';
+import { openBreakerState, readBreakerFile } from '../../src/core/vault/breaker-state.js';
 import { VaultError } from '../../src/core/errors.js';
 import { createVaultCallPolicy, mapBounded, type ResilienceOptions } from '../../src/core/resilience.js';
 

@@ -9,13 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createSecretCache, scopeOf, type SecretCache } from '../../src/core/cache.js';
+import { createSecretCache, scopeOf, type SecretCache } from '../../src/core/cache/secret-cache.js';
 import type { AppContext } from '../../src/core/context.js';
 import { ConfigError, ResolutionError } from '../../src/core/errors.js';
-import type { SecretReadClients } from '../../src/core/oci/secret-bundles.js';
-import { formatSecretRef, parseSecretRef } from '../../src/core/refs.js';
-import { breakerKeyOf, createResolver, formatAge, requireAll, type ResolverEvent } from '../../src/core/resolver.js';
-import type { Settings } from '../../src/core/settings/index.js';
+import type { SecretReadClients } from '../../src/core/vault/bundle-reader.js';
+import { formatSecretRef, parseSecretRef } from '../../src/core/vault/refs.js';
+import { breakerKeyOf, createResolver, formatAge, requireAll, type ResolverEvent } from '../../src/core/resolve/resolver.js';
+import type { Settings } from '../../src/core/config/settings/index.js';
 
 const VAULT = 'ocid1.vault.oc1.x.vault1';
 const spec = (envVar: string, text: string, required = true) => {

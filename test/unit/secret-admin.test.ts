@@ -1,12 +1,12 @@
 /**
  * src/core/secret-admin (vault-ops, verify helpers) against fake SDK clients: pagination, create vs new version,
  * tag merge, missing settings, the deletion stage rule, error classification, spec matching for --verify;
- * plus the argv refusal of src/commands/secret/common.ts.
+ * plus the argv refusal of src/cli/commands/secret/common.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, UsageError, VaultError } from '../../src/core/errors.js';
-import { parseSecretRef, formatSecretRef } from '../../src/core/refs.js';
+import { parseSecretRef, formatSecretRef } from '../../src/core/vault/refs.js';
 import {
   SecretAdmin,
   splitSpecsForSecret,
@@ -16,8 +16,8 @@ import {
   type SecretRetrievalApi,
   type VaultManagementApi,
   type VaultScope,
-} from '../../src/core/secret-admin/index.js';
-import { formatTable, refuseValueInArgv } from '../../src/commands/secret/common.js';
+} from '../../src/app/secrets/index.js';
+import { formatTable, refuseValueInArgv } from '../../src/cli/commands/secret/common.js';
 
 const VAULT = 'ocid1.vault.oc1.iad.v1';
 const COMP = 'ocid1.compartment.oc1..c1';

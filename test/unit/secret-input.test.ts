@@ -22,7 +22,7 @@ import {
   trimOneNewline,
   validateSecretName,
   validateSecretValue,
-} from '../../src/core/secret-input.js';
+} from '../../src/app/secrets/secret-input.js';
 
 /** A stdin stand-in with the tty.ReadStream surface the prompt uses. */
 class FakeTty extends PassThrough {

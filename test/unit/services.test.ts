@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, UsageError } from '../../src/core/errors.js';
-import { knownEnvironments, loadService, parseServiceText, selectEnvironment, type ServiceDefinition } from '../../src/core/services/index.js';
+import { knownEnvironments, loadService, parseServiceText, selectEnvironment, type ServiceDefinition } from '../../src/core/config/services/index.js';
 
 const DEF = {
   description: 'GitHub MCP server',

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/core/errors.js';
-import { loadSettings } from '../../src/core/settings/index.js';
+import { loadSettings } from '../../src/core/config/settings/index.js';
 
 describe('loadSettings', () => {
   let root: string;

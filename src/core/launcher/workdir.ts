@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { APP_DIR_NAME, expandPath } from '../paths.js';
+import { APP_DIR_NAME, expandPath } from '../config/paths.js';
 import { ensurePrivateDir } from '../private-dir.js';
 
 /** `cwd` value that runs the MCP server in the caller's working directory. */

@@ -1,5 +1,5 @@
 import { Box, Text, useAnimation } from 'ink';
-import type { CheckResult, CheckStatus } from '../../core/doctor/report.js';
+import type { CheckResult, CheckStatus } from '../../app/doctor/report.js';
 
 /** A row of the live checklist: pending until started, running while its spinner turns, then its result. */
 export interface ChecklistRow {

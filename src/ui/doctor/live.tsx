@@ -1,6 +1,6 @@
 import { render } from 'ink';
 import { useEffect, useState } from 'react';
-import type { CheckResult, DoctorReport } from '../../core/doctor/report.js';
+import type { CheckResult, DoctorReport } from '../../app/doctor/report.js';
 import { DoctorChecklist, type ChecklistRow } from './checklist.js';
 import { formatSummaryText } from './text.js';
 

@@ -1,4 +1,4 @@
-import type { CheckResult, CheckStatus, DoctorReport } from '../../core/doctor/report.js';
+import type { CheckResult, CheckStatus, DoctorReport } from '../../app/doctor/report.js';
 
 /** Plain-text twin of the doctor checklist (no TTY, no --json). No colours, one block per check. */
 export const STATUS_LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };

@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { Box, Text, useApp, useInput } from 'ink';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { AppContext } from '../../core/context.js';
-import { buildDoctorChecks, runChecks, summarize, type DoctorReport } from '../../core/doctor/index.js';
+import { buildDoctorChecks, runChecks, summarize, type DoctorReport } from '../../app/doctor/index.js';
 import { isVaultMcpError } from '../../core/errors.js';
-import { createOciClients, type OciClients } from '../../core/oci/index.js';
-import type { AuthMethod } from '../../core/settings/index.js';
+import { createOciClients, type OciClients } from '../../core/vault/index.js';
+import type { AuthMethod } from '../../core/config/settings/index.js';
 import {
   appendOciProfile,
   draftSettings,
@@ -28,7 +28,7 @@ import {
   type PluginInstallPlan,
   type SetupAnswers,
   type VaultChoice,
-} from '../../core/setup/index.js';
+} from '../../app/setup/index.js';
 import { Confirm } from '../components/confirm.js';
 import { SelectList, type Choice } from '../components/select-list.js';
 import { TextPrompt } from '../components/text-prompt.js';

@@ -1,0 +1,15 @@
+export { isEncryptedPem, keyFingerprint } from './api-key.js';
+export { listCompartments, listKeys, listVaults, testSignedCall, type CompartmentChoice, type KeyChoice, type VaultChoice } from '../../core/vault/discovery.js';
+export {
+  appendOciProfile,
+  discoverOciConfigs,
+  parseOciConfig,
+  pathExists,
+  renderOciProfile,
+  type NewOciProfile,
+  type OciConfigFileInfo,
+  type OciProfileInfo,
+} from './oci-config.js';
+export { installPlugin, planPluginInstall, runningAsCompiledBinary, type PluginInstallPlan } from './plugin-install.js';
+export { backupPath, draftSettings, readExistingResolver, renderResolverYaml, resolverFilePath, writeResolverYaml, type SetupAnswers } from './resolver-file.js';
+export { storePassphrase } from './passphrase.js';

@@ -1,0 +1,68 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { UsageError } from '../../core/errors.js';
+
+/**
+ * `docker vaultmcp run SERVICE [--env E] [--test] [-- extra server args]`: resolves the service's secrets from
+ * OCI Vault (or the encrypted cache) and starts its MCP server with them in its environment, then stays between
+ * the server and the client on stdio without writing anything to stdout itself. The work is in run-launch.ts
+ * (no oclif there, so src/main.ts can start it directly for plain invocations); this class is its oclif face:
+ * help, flag parsing and errors for anything the fast path leaves to oclif.
+ *
+ * Exit codes: the server's own (128+N if a signal N ended it) · 2 usage/config · 3 vault, auth or resolution ·
+ * 126 not executable · 127 command not found. `--test` resolves and reports without starting the server: 0 when
+ * every required secret resolved, else 3. Behaviour, environment and signals: docs/run.md.
+ */
+export default class Run extends BaseCommand {
+  static summary = 'Start an MCP server with its credentials from OCI Vault (stdio passes through untouched)';
+  static description =
+    'Resolves the secrets of SERVICE (a name from `service list` or a path to a service file) for the chosen ' +
+    'environment, then runs its target_command with them as environment variables. Arguments after `--` are ' +
+    'appended to the command. The server gets only the declared secrets, env_overrides, passthrough_env and a ' +
+    'default set of variables (PATH, HOME, locale, temp dirs, CA certificates, proxies). stdout is the MCP ' +
+    "server's alone; our messages go to stderr. See docs/run.md.";
+  static examples = [
+    '<%= config.bin %> run github --env production',
+    '<%= config.bin %> run github --test',
+    '<%= config.bin %> run ./my-server.json -- --read-only',
+  ];
+  static usage = 'run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [-v] [-- SERVER_ARGS…]';
+  static strict = false;
+  static args = {
+    service: Args.string({ description: 'service name or path to a service file', required: true }),
+  };
+  static flags = {
+    env: Flags.string({ char: 'e', description: 'environment (default: OCI_VAULT_ENVIRONMENT, else the default names)', helpValue: 'ENV' }),
+    test: Flags.boolean({ description: 'resolve and show each variable (masked) without starting the server; exit 0 or 3', default: false }),
+    offline: Flags.boolean({ description: 'use only the encrypted cache (fresh or stale); never call the vault', default: false }),
+    cwd: Flags.string({
+      description: "the server's working directory, or `inherit` for the current one (default: the service's cwd, else a private empty directory, so a project's node_modules cannot replace the server)",
+      helpValue: 'DIR',
+    }),
+    refresh: Flags.boolean({ description: 'ignore fresh cache entries and read every secret from the vault', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { args, argv, flags } = await this.parse(Run);
+    // Server arguments only after `--`, taken verbatim: a stray word (a typo'd flag value) is an error, not an argument.
+    const dashDash = this.argv.indexOf('--');
+    const extraArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
+    if ((argv as string[]).length - 1 > extraArgs.length) {
+      const word = (argv as string[])[1]!;
+      throw new UsageError(`unexpected argument '${word}'`, `arguments for the server go after --, e.g. docker vaultmcp run ${args.service} -- ${word}`);
+    }
+    const { executeRun } = await import('../../app/run/run.js');
+    await executeRun(this.ctx, {
+      service: args.service,
+      env: flags.env,
+      config: flags.config,
+      test: flags.test,
+      json: flags.json,
+      verbose: flags.verbose,
+      offline: flags.offline,
+      refresh: flags.refresh,
+      cwd: flags.cwd,
+      extraArgs,
+    });
+  }
+}

@@ -1,0 +1,67 @@
+import * as z from 'zod/mini';
+import '../settings/zod-locale.js';
+import { STAGES } from '../../vault/refs.js';
+
+/**
+ * Service definition schema (`configs/<service>.json` or `.yaml`), as in the seeds' integration guide:
+ * `secrets` maps environment variable names to secret declarations; `target_command` is the MCP server's argv
+ * (never containing secret values); `env_overrides` are plain, non-secret variables.
+ * In zod's `zod/mini` API like settings/schema.ts (same checks and messages as the classic chain; faster start-up).
+ */
+export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = z.string().check(z.regex(ENV_VAR_NAME, 'must be a valid environment variable name'));
+const stage = z.enum(STAGES);
+
+/** Full form of one secret declaration. */
+const nonEmpty = () => z.string().check(z.minLength(1));
+/** classic `z.number().int().positive()` */
+const versionNumber = () => z.number().check(z.int(), z.positive());
+
+export const secretDeclarationSchema = z.strictObject({
+  /** The default reference (name, OCID or oci-vault:// URL). */
+  secret_name: nonEmpty(),
+  /** Per-environment reference replacing `secret_name`, e.g. `{ "production": "github-token-prod" }`. */
+  environment: z.optional(z.record(z.string(), nonEmpty())),
+  /** Version number to pin: one for all environments, or per environment. */
+  version: z.optional(z.union([versionNumber(), z.record(z.string(), versionNumber())])),
+  /** Stage to read: one for all environments, or per environment. */
+  stage: z.optional(z.union([stage, z.record(z.string(), stage)])),
+  /** When false, a failure only warns and the variable is left out. Default true. */
+  required: z.optional(z.boolean()),
+  description: z.optional(z.string()),
+});
+
+export const serviceFileSchema = z.strictObject({
+  name: z.optional(z.string()),
+  description: z.optional(z.string()),
+  /** ENV_VAR → declaration, or the short form ENV_VAR → "reference". */
+  secrets: z._default(z.record(envName, z.union([nonEmpty(), secretDeclarationSchema])), {}),
+  /** argv of the MCP server; the first element is looked up on PATH. */
+  target_command: z
+    .array(nonEmpty())
+    .check(z.minLength(1, 'must name the MCP server command, e.g. ["npx", "-y", "@modelcontextprotocol/server-github"]')),
+  /** Plain (non-secret) variables set for the server. */
+  env_overrides: z._default(z.record(envName, z.string()), {}),
+  /** Names of parent variables passed through to the server besides the default set; `PREFIX_*` matches a prefix. */
+  passthrough_env: z._default(z.array(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'must be a variable name or PREFIX_*'))), []),
+  /**
+   * Working directory of the server: a path (`~/…`, absolute, or relative to where `run` is called) or `inherit`
+   * (the caller's directory). Default: a private empty directory, so a project's node_modules or .npmrc cannot
+   * change which code gets the secrets (src/core/launcher/workdir.ts).
+   */
+  cwd: z.optional(nonEmpty()),
+  /** Environment names this service knows (others found in `environment`/`version`/`stage` maps are added). */
+  environments: z._default(z.array(nonEmpty()), []),
+});
+
+export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;
+export type ServiceFile = z.infer<typeof serviceFileSchema>;
+
+/** A loaded service definition with where it came from. */
+export interface ServiceDefinition extends ServiceFile {
+  /** The service name (file name without extension, or the built-in template name). */
+  name: string;
+  /** `builtin:<name>` or the absolute path of the file. */
+  origin: string;
+  source: 'path' | 'user' | 'system' | 'builtin';
+}

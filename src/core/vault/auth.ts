@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import type { AuthenticationDetailsProvider } from 'oci-common';
+import { ConfigError, VaultError } from '../errors.js';
+import type { Settings } from '../config/settings/index.js';
+import { parseOciConfigSections, withDefaults } from './oci-config-file.js';
+import { loadOciCommon } from './sdk.js';
+
+/** What an auth method yields: a request signer plus what it knows about region and tenancy. */
+export interface OciAuth {
+  provider: AuthenticationDetailsProvider;
+  /** Region from settings, else from the OCI config profile / environment (e.g. `us-ashburn-1`). */
+  region?: string;
+  /** Tenancy OCID when the method knows it (api_key, session_token). */
+  tenancyId?: string;
+  /** `api_key`, `session_token`, … and the profile, for messages. */
+  description: string;
+}
+
+/** Looks up an encrypted key's passphrase (e.g. in the OS keychain) when the config profile has none. */
+export type PassphraseLookup = (profile: string, keyFile: string) => Promise<string | undefined>;
+
+/**
+ * Builds the request signer for `settings.auth.method`:
+ * - `api_key`: OCI config file + profile (tenancy, user, fingerprint, key_file, optional pass_phrase; missing
+ *   keys fall back to [DEFAULT] as in the SDK); the passphrase of an encrypted key comes from the profile, else
+ *   from `lookupPassphrase` (the keychain), else OCI_CLI_PASSPHRASE.
+ * - `session_token`: the same profile's `security_token_file` (from `oci session authenticate`), signed as
+ *   keyId `ST$<token>`; the token is trimmed (the SDK reads it verbatim and a trailing newline breaks requests).
+ * - `instance_principal`: the instance metadata service (OCI VMs).
+ * - `resource_principal`: OCI_RESOURCE_PRINCIPAL_* variables (Functions, Data Flow…).
+ * Source: reference/oci-api.md §4 "Auth providers exported by oci-common".
+ * @throws ConfigError (exit 2) for an unreadable config file, unknown profile, missing key file or passphrase;
+ *   VaultError kind `auth` (exit 3) when a principal cannot be obtained
+ */
+export async function createOciAuth(settings: Settings, lookupPassphrase?: PassphraseLookup): Promise<OciAuth> {
+  const common = await loadOciCommon();
+  const { method, config_file: configFile, profile } = settings.auth;
+  const regionFromSettings = settings.vault.region;
+
+  if (method === 'instance_principal' || method === 'resource_principal') {
+    try {
+      const provider =
+        method === 'instance_principal'
+          ? await new common.InstancePrincipalsAuthenticationDetailsProviderBuilder().build()
+          : common.ResourcePrincipalAuthenticationDetailsProvider.builder();
+      const region = regionFromSettings ?? (provider as unknown as { getRegion?: () => { regionId?: string } }).getRegion?.()?.regionId;
+      return { provider, region, description: method };
+    } catch (err) {
+      throw new VaultError(`could not obtain ${method.replace('_', ' ')} credentials`, {
+        kind: 'auth',
+        cause: err,
+        hint:
+          method === 'instance_principal'
+            ? 'run on an OCI instance in a dynamic group with a policy allowing secret-bundle reads, or use auth.method api_key'
+            : 'set OCI_RESOURCE_PRINCIPAL_VERSION=2.2 and the other OCI_RESOURCE_PRINCIPAL_* variables',
+      });
+    }
+  }
+
+  let text: string;
+  try {
+    text = await readFile(configFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the OCI config file (${(err as NodeJS.ErrnoException).code})`, {
+      file: configFile,
+      hint: 'run `oci setup config` or `docker vaultmcp setup`, or set auth.config_file / OCI_CONFIG_FILE',
+    });
+  }
+  const values = parseOciConfigProfile(text, profile, configFile);
+  const need = (key: string): string => {
+    const v = values[key];
+    if (!v) throw new ConfigError(`profile [${profile}] has no '${key}'`, { file: configFile, hint: `add ${key}= to [${profile}]` });
+    return v;
+  };
+  const region = regionFromSettings ?? values.region;
+  const keyFile = expandHome(need('key_file'));
+  let privateKey: string;
+  try {
+    privateKey = await readFile(keyFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the API key file ${keyFile} (${(err as NodeJS.ErrnoException).code})`, {
+      file: configFile,
+      hint: `fix key_file in [${profile}]`,
+    });
+  }
+  let passphrase: string | null = values.pass_phrase ?? null;
+  if (!passphrase && /ENCRYPTED/.test(privateKey)) {
+    passphrase = (await lookupPassphrase?.(profile, keyFile)) ?? process.env.OCI_CLI_PASSPHRASE ?? null;
+    if (!passphrase) {
+      throw new ConfigError(`the API key ${keyFile} is encrypted and no passphrase is available`, {
+        file: configFile,
+        hint: 'store it in the OS keychain with `docker vaultmcp setup`, or add pass_phrase to the profile',
+      });
+    }
+  }
+  const tenancy = need('tenancy');
+  const regionObj = region ? common.Region.fromRegionId(region) : undefined;
+
+  if (method === 'session_token') {
+    const tokenFile = expandHome(need('security_token_file'));
+    let token: string;
+    try {
+      token = (await readFile(tokenFile, 'utf8')).trim();
+    } catch (err) {
+      throw new ConfigError(`cannot read the session token file ${tokenFile} (${(err as NodeJS.ErrnoException).code})`, {
+        file: configFile,
+        hint: `run \`oci session authenticate --profile-name ${profile}\``,
+      });
+    }
+    const provider = new common.SimpleAuthenticationDetailsProvider(tenancy, values.user ?? '', values.fingerprint ?? '', privateKey, passphrase, regionObj);
+    // Session tokens sign with keyId "ST$<token>" (reference/oci-api.md §4 rule 6).
+    provider.getKeyId = async () => `ST$${token}`;
+    return { provider, region, tenancyId: tenancy, description: `session_token (profile ${profile})` };
+  }
+
+  const provider = new common.SimpleAuthenticationDetailsProvider(tenancy, need('user'), need('fingerprint'), privateKey, passphrase, regionObj);
+  return { provider, region, tenancyId: tenancy, description: `api_key (profile ${profile})` };
+}
+
+/**
+ * Parses one profile of an OCI config file (INI: `[PROFILE]`, `key=value` split at the first `=`, `#` comments);
+ * keys missing from the profile fall back to [DEFAULT], as in the SDK and CLI (reference/oci-api.md §5).
+ * @throws ConfigError when the profile does not exist
+ */
+export function parseOciConfigProfile(text: string, profile: string, file: string): Record<string, string> {
+  const sections = parseOciConfigSections(text);
+  const values = withDefaults(sections, profile);
+  if (!values) {
+    const names = [...sections.keys()];
+    throw new ConfigError(`no profile named [${profile}] in the OCI config file`, {
+      file,
+      hint: names.length ? `use one of: ${names.join(', ')} (auth.profile or OCI_CLI_PROFILE)` : 'the file has no profiles',
+    });
+  }
+  return values;
+}
+
+function expandHome(p: string): string {
+  return p.startsWith('~/') ? `${process.env.HOME ?? ''}/${p.slice(2)}` : p;
+}
