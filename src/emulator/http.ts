@@ -109,15 +109,18 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 
 /**
  * Applies limit/page to a sorted list: `page` is the decimal offset we handed out in `opc-next-page`.
- * `opc-next-page` is only set when more items remain (oci-api.md §1, §2).
+ * `opc-next-page` is only set when more items remain (oci-api.md §1, §2). A page holds at most
+ * `maxPageSize` items even when `limit` (or no limit) allows more: `limit` is a maximum, and a client that does
+ * not follow `opc-next-page` must fail here as it would against OCI.
  */
-export function paginate<T>(items: T[], query: URLSearchParams): ApiResult & { body: T[] } {
+export function paginate<T>(items: T[], query: URLSearchParams, maxPageSize: number): ApiResult & { body: T[] } {
   const limitText = query.get('limit');
   const pageText = query.get('page');
-  let limit = items.length || 1;
+  let limit = maxPageSize;
   if (limitText !== null) {
     limit = Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit must be an integer from 1 to 1000');
+    limit = Math.min(limit, maxPageSize);
   }
   let offset = 0;
   if (pageText !== null && pageText !== '') {

@@ -93,7 +93,7 @@ export const identityRoutes: Route[] = [
       const subtree = query.get('compartmentIdInSubtree') === 'true';
       const all = [compartment(env)];
       const items = parent === env.ids.tenancyId || subtree ? all : [];
-      return paginate(items, query);
+      return paginate(items, query, env.paging.maxPageSize);
     },
   },
   {
@@ -167,7 +167,7 @@ export const kmsRoutes: Route[] = [
     handle({ query, env }) {
       const c = requireCompartment(query);
       const { wrappingkeyId: _w, isPrimary: _p, isVaultReplicable: _r, ...summary } = vault(env);
-      return paginate(c === env.ids.compartmentId ? [summary] : [], query);
+      return paginate(c === env.ids.compartmentId ? [summary] : [], query, env.paging.maxPageSize);
     },
   },
   {
@@ -189,7 +189,7 @@ export const kmsRoutes: Route[] = [
       const algorithm = query.get('algorithm');
       if (mode && !['HSM', 'SOFTWARE', 'EXTERNAL'].includes(mode)) throw invalid('protectionMode must be HSM, SOFTWARE or EXTERNAL');
       const match = c === env.ids.compartmentId && (!mode || mode === 'SOFTWARE') && (!algorithm || algorithm === 'AES');
-      return paginate(match ? [key(env, false)] : [], query);
+      return paginate(match ? [key(env, false)] : [], query, env.paging.maxPageSize);
     },
   },
   {

@@ -54,6 +54,8 @@ export interface VaultEmulatorOptions {
   persist?: boolean;
   /** one line per API request (no secret values) */
   log?: (line: string) => void;
+  /** most items one list page holds, whatever `limit` asks (default 3: OCI pages, so clients must too) */
+  maxPageSize?: number;
 }
 
 /** A running emulator. */
@@ -65,6 +67,8 @@ export interface VaultEmulator {
   faults: FaultInjector;
   stats: RequestStats;
   keys: KeyRegistry;
+  /** list paging; tests may lower `maxPageSize` (e.g. to 1) to count one request per item */
+  paging: { maxPageSize: number };
   /** Stops the server (hung requests are dropped) and flushes state.json when persisting. */
   close(): Promise<void>;
 }
@@ -73,6 +77,9 @@ export interface VaultEmulator {
  * Starts the emulator.
  * @throws Error with code EADDRINUSE when the port is taken; Error for an invalid seed name or unreadable state
  */
+/** Default most items per list page: small, so every listing in tests and the demo really pages. */
+export const DEFAULT_MAX_PAGE_SIZE = 3;
+
 export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<VaultEmulator> {
   const region = o.region ?? 'us-ashburn-1';
   const host = o.host ?? '127.0.0.1';
@@ -110,6 +117,7 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
   const stats = new RequestStats();
   let info: EmulatorInfo | undefined;
   let endpoint = '';
+  const paging = { maxPageSize: o.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE };
   const emulator = createEmulatorServer({
     store,
     ids,
@@ -120,6 +128,7 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     log: o.log,
     allowedHosts: host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? [] : [host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase()],
     endpoint: () => endpoint,
+    paging,
     info: () => info,
   });
   await new Promise<void>((resolve, reject) => {
@@ -151,6 +160,7 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     faults,
     stats,
     keys,
+    paging,
     async close() {
       await emulator.close();
       await writes;

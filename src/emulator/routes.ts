@@ -13,6 +13,8 @@ export interface RouteEnv {
   ids: EmulatorIds;
   /** the emulator's base URL, e.g. http://127.0.0.1:9443 */
   endpoint: () => string;
+  /** list paging: at most `maxPageSize` items per page whatever `limit` asks (OCI pages too; tests may change it) */
+  paging: { maxPageSize: number };
 }
 
 /** One request as seen by a route. */

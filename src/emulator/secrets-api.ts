@@ -143,7 +143,7 @@ export const secretRetrievalRoutes: Route[] = [
     operation: 'listSecretBundleVersions',
     handle({ params, query, env }) {
       const secret = env.store.get(params[0]);
-      const page = paginate(versionsSorted(secret, query), query);
+      const page = paginate(versionsSorted(secret, query), query, env.paging.maxPageSize);
       return { ...page, body: page.body.map((v) => bundleVersionSummary(secret, v)) };
     },
   },
@@ -196,7 +196,7 @@ export const secretManagementRoutes: Route[] = [
             ? order * (a.secretName < b.secretName ? -1 : a.secretName > b.secretName ? 1 : 0)
             : order * (a.timeCreated.localeCompare(b.timeCreated) || a.seq - b.seq),
         );
-      const page = paginate(items, query);
+      const page = paginate(items, query, env.paging.maxPageSize);
       return { ...page, body: page.body.map(secretSummary) };
     },
   },
@@ -218,7 +218,7 @@ export const secretManagementRoutes: Route[] = [
     operation: 'listSecretVersions',
     handle({ params, query, env }) {
       const secret = env.store.get(params[0]);
-      const page = paginate(versionsSorted(secret, query), query);
+      const page = paginate(versionsSorted(secret, query), query, env.paging.maxPageSize);
       return { ...page, body: page.body.map((v) => versionBody(secret, v, true)) };
     },
   },

@@ -19,6 +19,9 @@ import { keyFingerprint } from '../../src/emulator/index.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { resolverFixture, spec } from '../helpers/resolver-fixture.js';
 
+/** The environment auth is given: none of the process's variables, a real home directory. */
+const authEnv = () => ({ env: {}, homeDir: os.homedir() });
+
 describe('OCI auth methods against the emulator', () => {
   let emu: TestEmulator;
   let dir: string;
@@ -96,10 +99,9 @@ describe('OCI auth methods against the emulator', () => {
       vault: { endpoint: emu.info.endpoint },
       auth: { method: 'api_key', config_file: file, profile: 'DEFAULT' },
     } as Settings;
-    const saved = process.env.OCI_CLI_PASSPHRASE;
-    delete process.env.OCI_CLI_PASSPHRASE;
     try {
-      await assert.rejects(createOciAuth(settings), (err: unknown) => {
+      // auth reads OCI_CLI_PASSPHRASE from the environment it is given, never from process.env
+      await assert.rejects(createOciAuth(settings, { env: { ...process.env, OCI_CLI_PASSPHRASE: undefined }, homeDir: os.homedir() }), (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.exitCode, 2);
         assert.match(err.message, /encrypted and no passphrase/);
@@ -107,10 +109,10 @@ describe('OCI auth methods against the emulator', () => {
         return true;
       });
     } finally {
-      if (saved !== undefined) process.env.OCI_CLI_PASSPHRASE = saved;
+      // nothing to restore: process.env was not touched
     }
     const asked: string[] = [];
-    const auth = await createOciAuth(settings, async (profile) => {
+    const auth = await createOciAuth(settings, authEnv(), async (profile) => {
       asked.push(profile);
       return 'from keychain';
     });
@@ -148,7 +150,7 @@ describe('OCI auth methods against the emulator', () => {
   it('an unknown profile names the profiles that exist', async () => {
     const file = await configFile('profiles', ['[DEFAULT]', 'tenancy=x', '[WORK]', 'user=y']);
     await assert.rejects(
-      createOciAuth({ vault: {}, auth: { method: 'api_key', config_file: file, profile: 'NOPE' } } as unknown as Settings),
+      createOciAuth({ vault: {}, auth: { method: 'api_key', config_file: file, profile: 'NOPE' } } as unknown as Settings, authEnv()),
       (err: unknown) => err instanceof ConfigError && /no profile named \[NOPE\]/.test(err.message) && /DEFAULT, WORK/.test(err.hint ?? ''),
     );
   });
@@ -158,7 +160,7 @@ describe('OCI auth methods against the emulator', () => {
     for (const k of Object.keys(process.env)) if (k.startsWith('OCI_RESOURCE_PRINCIPAL')) delete process.env[k];
     try {
       await assert.rejects(
-        createOciAuth({ vault: { region: 'us-ashburn-1' }, auth: { method: 'resource_principal', config_file: '/nonexistent', profile: 'DEFAULT' } } as unknown as Settings),
+        createOciAuth({ vault: { region: 'us-ashburn-1' }, auth: { method: 'resource_principal', config_file: '/nonexistent', profile: 'DEFAULT' } } as unknown as Settings, authEnv()),
         (err: unknown) => err instanceof VaultError && err.exitCode === 3 && /OCI_RESOURCE_PRINCIPAL/.test(err.hint ?? ''),
       );
     } finally {

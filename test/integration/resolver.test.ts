@@ -82,7 +82,8 @@ describe('resolver (vault, no cache)', () => {
     const store = emu.emulator.store;
     for (let i = 0; i < 3; i++) store.upsert({ compartmentId, vaultId: `ocid1.vault.oc1.us-ashburn-1.other${i}`, keyId }, 'shared-name', Buffer.from(`s${i}`).toString('base64'));
     for (let i = 0; i < 5; i++) store.upsert({ compartmentId, vaultId: emu.info.vaultId, keyId }, `filler-${i}`, Buffer.from('f').toString('base64'));
-    const r = await resolver({ listPageLimit: 1 });
+    emu.emulator.paging.maxPageSize = 1;
+    const r = await resolver();
     const ambiguous = await r.resolve([spec('S', `oci-vault://${compartmentId}/shared-name`)]);
     assert.equal(ambiguous.failures[0]?.error.kind, 'invalid');
     assert.match(ambiguous.failures[0]!.error.message, /ambiguous.*3 vaults/);
@@ -95,6 +96,7 @@ describe('resolver (vault, no cache)', () => {
 
     const missing = await r.resolve([spec('M', `oci-vault://${compartmentId}/no-such-secret`)]);
     assert.equal(missing.failures[0]?.error.kind, 'not_found');
+    emu.emulator.paging.maxPageSize = 3;
   });
 
   it('404 is final: exactly one request, requireAll throws exit 3 naming the secret', async () => {

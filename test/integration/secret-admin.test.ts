@@ -34,7 +34,7 @@ describe('secret-admin against the emulator', () => {
     ctx = { env, cwd: home, homeDir: home, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, now: Date.now };
     settings = (await loadSettings(ctx, { configFile: emu.info.resolverConfig })).settings;
     settings.cache.enabled = false;
-    admin = await createSecretAdmin(settings);
+    admin = await createSecretAdmin(settings, ctx);
   });
   after(async () => {
     await emu?.close();

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { createSecretCache, scopeOf, type SecretCache } from '../../src/core/cache/secret-cache.js';
 import type { AppContext } from '../../src/core/context.js';
 import { ConfigError, ResolutionError } from '../../src/core/errors.js';
-import type { SecretReadClients } from '../../src/core/vault/bundle-reader.js';
+import type { VaultClients } from '../../src/core/vault/access.js';
 import { formatSecretRef, parseSecretRef } from '../../src/core/vault/refs.js';
 import { breakerKeyOf, createResolver, formatAge, requireAll, type ResolverEvent } from '../../src/core/resolve/resolver.js';
 import type { Settings } from '../../src/core/config/settings/index.js';
@@ -29,7 +29,7 @@ function fakeClients(values: Record<string, string>, opts: { delayMs?: number; f
   let inFlight = 0;
   let peak = 0;
   const counts = new Map<string, number>();
-  const clients: SecretReadClients = {
+  const clients: Partial<VaultClients> = {
     secrets: async () =>
       ({
         getSecretBundleByName: async (req: { secretName: string; versionNumber?: number }) => {
@@ -72,8 +72,8 @@ describe('resolver with fake clients', () => {
   });
   after(() => rm(root, { recursive: true, force: true }));
   const cacheAt = (ageMs: number): SecretCache => createSecretCache({ dir: settings.cache.dir, key, keySource: 'env', scope: scopeOf(settings), now: () => Date.now() - ageMs });
-  const resolver = (clients: SecretReadClients, cache: SecretCache | null = null, s = settings) =>
-    createResolver({ settings: s, ctx, cache, clients: async () => clients, resilience: { backoffBaseMs: 1, backoffMaxMs: 2 } });
+  const resolver = (clients: Partial<VaultClients>, cache: SecretCache | null = null, s = settings) =>
+    createResolver({ settings: s, ctx, cache, clients: async () => clients as VaultClients, resilience: { backoffBaseMs: 1, backoffMaxMs: 2 } });
 
   it('dedupes references, bounds concurrency, keeps spec order, emits events', async () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -114,7 +114,7 @@ describe('resolver with fake clients', () => {
     await cacheAt(1000).put(parseSecretRef('fresh'), { value: 'cached-fresh', secretId: 'ocid1.vaultsecret.oc1.x.fresh', versionNumber: 1 });
     let loaded = 0;
     const fake = fakeClients({ fresh: 'vault-fresh' });
-    const r = await createResolver({ settings, ctx, cache: cacheAt(0), clients: async () => (loaded++, fake.clients) });
+    const r = await createResolver({ settings, ctx, cache: cacheAt(0), clients: async () => (loaded++, fake.clients as VaultClients) });
     const hit = await r.resolve([spec('X', 'fresh')]);
     assert.deepEqual([hit.secrets[0]!.source, hit.secrets[0]!.value, loaded], ['cache', 'cached-fresh', 0]);
     const refreshed = await r.resolve([spec('X', 'fresh')], { refresh: true });

@@ -13,11 +13,37 @@ import {
   type RawSecret,
   type RawSecretVersion,
   type SecretInfo,
-  type SecretRetrievalApi,
-  type VaultManagementApi,
   type VaultScope,
 } from '../../src/app/secrets/index.js';
+import { createVaultAccess } from '../../src/core/vault/access.js';
+import { createVaultPolicies } from '../../src/core/vault/policy.js';
 import { formatTable, refuseValueInArgv } from '../../src/cli/commands/secret/common.js';
+
+// The slices of the SDK clients the fakes implement (oci-vault / oci-secrets 2.139.1).
+/** The VaultsClient methods we call (oci-vault 2.139.1). */
+interface VaultManagementApi {
+  createSecret(req: { createSecretDetails: Record<string, unknown> }): Promise<{ secret: RawSecret }>;
+  updateSecret(req: { secretId: string; updateSecretDetails: Record<string, unknown> }): Promise<{ secret: RawSecret }>;
+  getSecret(req: { secretId: string }): Promise<{ secret: RawSecret }>;
+  listSecrets(req: { compartmentId: string; vaultId?: string; name?: string; page?: string; limit?: number }): Promise<{ items: RawSecret[]; opcNextPage?: string }>;
+  listSecretVersions(req: { secretId: string; page?: string; limit?: number }): Promise<{ items: RawSecretVersion[]; opcNextPage?: string }>;
+  getSecretVersion(req: { secretId: string; secretVersionNumber: number }): Promise<{ secretVersion: RawSecretVersion }>;
+  scheduleSecretDeletion(req: { secretId: string; scheduleSecretDeletionDetails: { timeOfDeletion?: Date } }): Promise<unknown>;
+  cancelSecretDeletion(req: { secretId: string }): Promise<unknown>;
+  scheduleSecretVersionDeletion(req: {
+    secretId: string;
+    secretVersionNumber: number;
+    scheduleSecretVersionDeletionDetails: { timeOfDeletion?: Date };
+  }): Promise<unknown>;
+  cancelSecretVersionDeletion(req: { secretId: string; secretVersionNumber: number }): Promise<unknown>;
+}
+
+/** The SecretsClient methods we call (oci-secrets 2.139.1). */
+interface SecretRetrievalApi {
+  getSecretBundle(req: { secretId: string; versionNumber?: number; stage?: string }): Promise<{ secretBundle: { secretId: string; versionNumber: number; stages?: string[]; secretBundleContent?: { content?: string } } }>;
+  getSecretBundleByName(req: { secretName: string; vaultId: string; versionNumber?: number; stage?: string }): Promise<{ secretBundle: { secretId: string; versionNumber: number; stages?: string[]; secretBundleContent?: { content?: string } } }>;
+}
+
 
 const VAULT = 'ocid1.vault.oc1.iad.v1';
 const COMP = 'ocid1.compartment.oc1..c1';
@@ -103,8 +129,17 @@ const noBundles: SecretRetrievalApi = {
   },
 };
 
+/** A SecretAdmin on the fakes, through the real vault access and policies (no backoff wait). */
+function adminWith(api: VaultManagementApi, scope: VaultScope, secrets: SecretRetrievalApi, retries: number) {
+  const policies = createVaultPolicies({ timeoutMs: 5000, retries, breakerThreshold: 100, breakerResetMs: 60_000, backoffBaseMs: 1, backoffMaxMs: 1 });
+  const kmsVaults = { getVault: async (req: { vaultId: string }) => ({ vault: { id: req.vaultId, compartmentId: COMP } }) };
+  const clients = async () => ({ vaults: async () => api, secrets: async () => secrets, kmsVaults: async () => kmsVaults }) as never;
+  const access = createVaultAccess({ settings: {} as never, env: { env: {}, homeDir: '/nonexistent' }, policies, clients });
+  return new SecretAdmin({ access, scope, now: () => Date.parse('2026-06-01T00:00:00Z'), sleep: async () => {} });
+}
+
 function admin(api: VaultManagementApi, scope: VaultScope = { vaultId: VAULT, compartmentId: COMP, keyId: KEY }, secrets: SecretRetrievalApi = noBundles) {
-  return new SecretAdmin({ vaults: async () => api, secrets: async () => secrets, scope, timeoutMs: 5000, readRetries: 0, now: () => Date.parse('2026-06-01T00:00:00Z'), sleep: async () => {} });
+  return adminWith(api, scope, secrets, 0);
 }
 
 describe('SecretAdmin.list', () => {
@@ -117,8 +152,14 @@ describe('SecretAdmin.list', () => {
   });
   it('names the missing setting (exit 2)', async () => {
     const f = fakeVault([]);
-    await assert.rejects(admin(f.api, { vaultId: VAULT }).list(), (e: unknown) => e instanceof ConfigError && /vault\.compartment_id/.test(e.message) && /--compartment-id/.test(e.hint ?? ''));
+    await assert.rejects(admin(f.api, { compartmentId: COMP }).list(), (e: unknown) => e instanceof ConfigError && /vault\.vault_id/.test(e.message) && /--vault-id/.test(e.hint ?? ''));
     assert.equal(f.calls.length, 0);
+  });
+  it('with only vault.vault_id, lists in the vault\'s own compartment (GetVault), reading no value', async () => {
+    const f = fakeVault([raw('a', 1), raw('b', 2)]);
+    const names = (await admin(f.api, { vaultId: VAULT }).list()).map((s) => s.name);
+    assert.deepEqual(names, ['a', 'b']);
+    assert.equal((f.calls.find((c) => c.op === 'listSecrets')?.req as { compartmentId: string }).compartmentId, COMP);
   });
 });
 
@@ -218,7 +259,7 @@ describe('SecretAdmin errors', () => {
       if (n++ === 0) throw Object.assign(new Error('x'), { statusCode: 503 });
       return orig(req);
     };
-    const a = new SecretAdmin({ vaults: async () => f.api, secrets: async () => noBundles, scope: { vaultId: VAULT, compartmentId: COMP }, timeoutMs: 5000, readRetries: 2, sleep: async () => {} });
+    const a = adminWith(f.api, { vaultId: VAULT, compartmentId: COMP }, noBundles, 2);
     assert.equal((await a.get('ocid1.vaultsecret.oc1.iad.a')).name, 'a');
     let updates = 0;
     f.api.updateSecret = async () => {

@@ -123,7 +123,7 @@ class DoctorState {
 
   private clients(): Promise<OciClients> {
     return (this.clientsP ??= this.loaded().then((l) =>
-      createOciClients(l.settings, {
+      createOciClients(l.settings, this.ctx, {
         lookupPassphrase: (profile) => this.passphraseFromKeychain(profile),
       }),
     ));

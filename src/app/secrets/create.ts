@@ -1,24 +1,23 @@
-import { createOciClients } from '../../core/vault/clients.js';
+import type { AppContext } from '../../core/context.js';
 import type { Settings } from '../../core/config/settings/index.js';
-import { SecretAdmin, scopeFrom, type SecretRetrievalApi, type VaultManagementApi } from '../../core/vault/admin.js';
+import { createVaultAccess } from '../../core/vault/access.js';
+import { SecretAdmin } from '../../core/vault/admin.js';
+import { scopeFrom } from '../../core/vault/metadata.js';
 
 /**
- * A SecretAdmin on real OCI SDK clients for `settings` (createOciClients: SDK retry and breaker off,
- * vault.endpoint applied). Per-call timeout: `resilience.timeout_ms`, at least 10 s (writes are interactive and a
- * timed-out write leaves its outcome unknown); reads retry transient failures `resilience.retries` times.
+ * A SecretAdmin for `settings`: the vault access (clients built on first call: SDK retry and breaker off,
+ * vault.endpoint applied) with the settings' call profiles: reads retry transient failures
+ * `resilience.retries` times within `resilience.timeout_ms` per attempt; writes get at least 10 s and are never
+ * retried (a timed-out write's outcome is unknown).
  * @param flags `--vault-id`, `--compartment-id`, `--key-id` overrides
- * @throws ConfigError / VaultError from createOciClients (auth config, region)
+ * @throws nothing itself; the first call throws ConfigError / VaultError from building the clients (auth, region)
  */
 export async function createSecretAdmin(
   settings: Settings,
+  ctx: Pick<AppContext, 'env' | 'homeDir' | 'now'>,
   flags: { vaultId?: string; compartmentId?: string; keyId?: string } = {},
 ): Promise<SecretAdmin> {
-  const clients = await createOciClients(settings);
-  return new SecretAdmin({
-    vaults: async () => (await clients.vaults()) as unknown as VaultManagementApi,
-    secrets: async () => (await clients.secrets()) as unknown as SecretRetrievalApi,
-    scope: scopeFrom(settings, flags),
-    timeoutMs: Math.max(settings.resilience.timeout_ms, 10_000),
-    readRetries: settings.resilience.retries,
-  });
+  const { lookupPassphraseFromKeychain } = await import('../../core/keychain.js');
+  const access = createVaultAccess({ settings, env: ctx, lookupPassphrase: lookupPassphraseFromKeychain });
+  return new SecretAdmin({ access, scope: scopeFrom(settings, flags), now: ctx.now });
 }

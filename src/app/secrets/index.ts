@@ -2,25 +2,21 @@
  * Secret management for `docker vaultmcp secret …`: typed Vault operations (vault-ops.ts), verified rotation with
  * rollback (verify.ts) and the lazy bridges to the cache and resolver (peers.ts). No terminal I/O here.
  */
+export { SecretAdmin, type SecretAdminOptions } from '../../core/vault/admin.js';
 export {
   DELETION_DAYS_MAX,
   DELETION_DAYS_MIN,
-  SecretAdmin,
   isoTime,
   requireScope,
   scopeFrom,
   type RawSecret,
-  type RawSecretBundle,
   type RawSecretVersion,
-  type SecretAdminOptions,
   type SecretInfo,
-  type SecretRetrievalApi,
   type SecretValueRead,
   type SecretVersionInfo,
-  type VaultManagementApi,
   type VaultScope,
   type WriteResult,
-} from '../../core/vault/admin.js';
+} from '../../core/vault/metadata.js';
 export {
   DEFAULT_VERIFY_TIMEOUT_MS,
   RolledBackError,

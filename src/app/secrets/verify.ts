@@ -6,7 +6,8 @@ import { serverWorkingDirectory } from '../../core/launcher/workdir.js';
 import { redactSecrets } from '../../core/mask.js';
 import { formatSecretRef } from '../../core/vault/refs.js';
 import type { SecretSpec, ServiceDefinition } from '../../core/config/services/index.js';
-import type { SecretAdmin, SecretInfo, WriteResult } from '../../core/vault/admin.js';
+import type { SecretAdmin } from '../../core/vault/admin.js';
+import type { SecretInfo, WriteResult } from '../../core/vault/metadata.js';
 
 type Stream = { destroy(): void };
 

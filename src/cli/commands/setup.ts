@@ -146,7 +146,7 @@ export default class Setup extends BaseCommand {
     }
     const { createOciClients } = await import('../../core/vault/index.js');
     const { lookupPassphraseFromKeychain } = await import('../../core/keychain.js');
-    const clients = await createOciClients(setup.draftSettings(answers), { lookupPassphrase: lookupPassphraseFromKeychain });
+    const clients = await createOciClients(setup.draftSettings(answers), ctx, { lookupPassphrase: lookupPassphraseFromKeychain });
     const tested = await setup.testSignedCall(clients, answers.vaultId, AbortSignal.timeout(flags['timeout-ms']));
     const { backup } = await setup.writeResolverYaml(resolverFile, text);
     if (flags.json) {

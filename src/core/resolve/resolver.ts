@@ -4,8 +4,9 @@ import { openSecretCacheDetailed, type CachedSecret, type SecretCache } from '..
 import type { AppContext } from '../context.js';
 import { ConfigError, ResolutionError, VaultError, type VaultFailureKind } from '../errors.js';
 import type { Keychain } from '../keychain.js';
-import type { FetchedSecretBundle, SecretReadClients, VaultCallExecutor } from '../vault/bundle-reader.js';
-import { createVaultCallPolicy, mapBounded, type ResilienceOptions, type VaultCallPolicy } from '../resilience.js';
+import type { VaultAccess, VaultClients } from '../vault/access.js';
+import type { FetchedSecretBundle } from '../vault/bundle-reader.js';
+import { createVaultPolicies, mapBounded, type VaultPolicies, type VaultPolicyOptions } from '../vault/policy.js';
 import type { SecretRef } from '../vault/refs.js';
 import type { SecretSpec } from '../config/services/index.js';
 import type { Settings } from '../config/settings/index.js';
@@ -124,11 +125,9 @@ export interface ResolverOverrides {
   /** Keychain for the cache key (default: the OS keychain). */
   keychain?: Keychain;
   /** SDK clients (default: createOciClients, loaded on first vault call). */
-  clients?: () => Promise<SecretReadClients>;
+  clients?: () => Promise<VaultClients>;
   /** Overrides of the resilience policy (backoff in tests). */
-  resilience?: Partial<ResilienceOptions>;
-  /** ListSecrets page size for compartment references (default 100). */
-  listPageLimit?: number;
+  resilience?: Partial<VaultPolicyOptions>;
 }
 
 /**
@@ -153,12 +152,13 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
     resetMs: r.breaker_reset_ms,
     probeLeaseMs: Math.min(r.breaker_reset_ms, r.timeout_ms * (r.retries + 1) + 1000),
   });
-  const policy: VaultCallPolicy = createVaultCallPolicy({
+  const policy: VaultPolicies = createVaultPolicies({
     timeoutMs: r.timeout_ms,
     retries: r.retries,
     breakerThreshold: r.breaker_threshold,
     breakerResetMs: r.breaker_reset_ms,
     initialBreaker: await breakerStore.load(),
+    now: ctx.now,
     ...args.resilience,
   });
   const breakerListeners = new Set<(state: 'open' | 'half_open' | 'closed') => void>();
@@ -169,28 +169,28 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
     }
   });
 
-  let clientsPromise: Promise<SecretReadClients> | undefined;
+  // The vault layer (and with it the OCI SDK) is loaded on the first vault call only: a cache hit never loads it.
+  let accessPromise: Promise<{ access: VaultAccess; reader: typeof import('../vault/bundle-reader.js'); locator: import('../vault/locator.js').SecretLocator }> | undefined;
   let sdkLoadedEmit: ((ms: number) => void) | undefined;
-  const clients = (): Promise<SecretReadClients> =>
-    (clientsPromise ??= (async () => {
+  const vault = () =>
+    (accessPromise ??= (async () => {
       const t0 = performance.now();
-      let c: SecretReadClients;
-      if (args.clients) c = await args.clients();
-      else {
-        const [{ createOciClients }, { lookupPassphraseFromKeychain }] = await Promise.all([import('../vault/clients.js'), import('../keychain.js')]);
-        c = await createOciClients(settings, { lookupPassphrase: lookupPassphraseFromKeychain });
-      }
+      const [{ createVaultAccess }, reader, { SecretLocator }, { lookupPassphraseFromKeychain }] = await Promise.all([
+        import('../vault/access.js'),
+        import('../vault/bundle-reader.js'),
+        import('../vault/locator.js'),
+        import('../keychain.js'),
+      ]);
+      const access = createVaultAccess({ settings, env: ctx, policies: policy, clients: args.clients, lookupPassphrase: lookupPassphraseFromKeychain });
+      await access.clients();
       sdkLoadedEmit?.(Math.round(performance.now() - t0));
-      return c;
+      return { access, reader, locator: new SecretLocator(access, { vaultId: settings.vault.vault_id, compartmentId: settings.vault.compartment_id }) };
     })());
-  let sdk: Promise<typeof import('../vault/bundle-reader.js') & typeof import('../vault/transport.js') & typeof import('../vault/classify.js')> | undefined;
-  const loadSdkHelpers = () =>
-    (sdk ??= Promise.all([import('../vault/bundle-reader.js'), import('../vault/transport.js'), import('../vault/classify.js')]).then(([a, b, c]) => ({ ...a, ...b, ...c })));
 
   const ttlMs = settings.cache.ttl * 1000;
   const maxStaleMs = settings.cache.max_stale * 1000;
 
-  /** Fetches one reference from the vault under the policy; counts attempts and retries. */
+  /** Fetches one reference from the vault under the policy (`readOnce` when `retries` is 0); counts attempts and retries. */
   const fetchFromVault = async (
     ref: SecretRef,
     reference: string,
@@ -198,34 +198,29 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
     emit: (e: ResolverEvent) => void,
     options: { knownSecretId?: string; retries?: number } = {},
   ): Promise<FetchedSecretBundle> => {
-    const helpers = await loadSdkHelpers();
-    const what = helpers.describeRef(ref);
     // an open breaker (maybe opened by another process) fails fast: no request, and no SDK load either
-    if (policy.wouldRefuse()) throw policy.refusal(what);
-    const c = await clients();
-    const exec: VaultCallExecutor = (op, call) =>
-      policy.execute(
-        async (signal) => {
-          try {
-            return await helpers.withCallSignal(signal, () => call(signal));
-          } catch (err) {
-            throw helpers.classifyOciError(err, what);
-          }
+    if (policy.wouldRefuse()) {
+      const { describeRef } = await import('../vault/locator.js');
+      throw policy.refusal(describeRef(ref));
+    }
+    const { access, reader, locator } = await vault();
+    const op = ref.kind === 'name' || ref.kind === 'vault' ? 'getSecretBundleByName' : 'getSecretBundle';
+    return reader.readSecretText(access, ref, {
+      defaultVaultId: settings.vault.vault_id,
+      profile: options.retries === 0 ? 'readOnce' : 'read',
+      knownSecretId: options.knownSecretId,
+      locator,
+      hooks: {
+        onAttempt: (attempt) => {
+          tally.attempts++;
+          emit({ type: 'attempt', reference, op, attempt });
         },
-        {
-          what,
-          retries: options.retries,
-          onAttempt: (attempt) => {
-            tally.attempts++;
-            emit({ type: 'attempt', reference, op, attempt });
-          },
-          onRetry: ({ attempt, delayMs, error }) => {
-            tally.retries++;
-            emit({ type: 'retry', reference, attempt, delayMs, kind: error.kind, ...(error.status ? { status: error.status } : {}) });
-          },
+        onRetry: ({ attempt, delayMs, error }) => {
+          tally.retries++;
+          emit({ type: 'retry', reference, attempt, delayMs, kind: error.kind, ...(error.status ? { status: error.status } : {}) });
         },
-      );
-    return helpers.readSecretBundle(c, ref, { defaultVaultId: settings.vault.vault_id, exec, knownSecretId: options.knownSecretId, listPageLimit: args.listPageLimit });
+      },
+    });
   };
 
   type Outcome =
@@ -251,7 +246,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       if (!settings.vault.vault_id) {
         const bare = specs.find((s) => s.ref.kind === 'name');
         if (bare) {
-          const { missingVaultId } = await import('../vault/bundle-reader.js');
+          const { missingVaultId } = await import('../vault/locator.js');
           throw missingVaultId((bare.ref as { name: string }).name);
         }
       }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { AuthenticationDetailsProvider } from 'oci-common';
 import { ConfigError, VaultError } from '../errors.js';
@@ -16,6 +17,12 @@ export interface OciAuth {
   description: string;
 }
 
+/** What auth reads from the outside world: OCI_CLI_PASSPHRASE, and the home directory for `~/` in key paths. */
+export interface AuthEnvironment {
+  env: Record<string, string | undefined>;
+  homeDir: string;
+}
+
 /** Looks up an encrypted key's passphrase (e.g. in the OS keychain) when the config profile has none. */
 export type PassphraseLookup = (profile: string, keyFile: string) => Promise<string | undefined>;
 
@@ -29,10 +36,11 @@ export type PassphraseLookup = (profile: string, keyFile: string) => Promise<str
  * - `instance_principal`: the instance metadata service (OCI VMs).
  * - `resource_principal`: OCI_RESOURCE_PRINCIPAL_* variables (Functions, Data Flow…).
  * Source: reference/oci-api.md §4 "Auth providers exported by oci-common".
+ * @param env the environment variables and home directory of this invocation (never read from `process`)
  * @throws ConfigError (exit 2) for an unreadable config file, unknown profile, missing key file or passphrase;
  *   VaultError kind `auth` (exit 3) when a principal cannot be obtained
  */
-export async function createOciAuth(settings: Settings, lookupPassphrase?: PassphraseLookup): Promise<OciAuth> {
+export async function createOciAuth(settings: Settings, env: AuthEnvironment, lookupPassphrase?: PassphraseLookup): Promise<OciAuth> {
   const common = await loadOciCommon();
   const { method, config_file: configFile, profile } = settings.auth;
   const regionFromSettings = settings.vault.region;
@@ -73,7 +81,7 @@ export async function createOciAuth(settings: Settings, lookupPassphrase?: Passp
     return v;
   };
   const region = regionFromSettings ?? values.region;
-  const keyFile = expandHome(need('key_file'));
+  const keyFile = expandHome(need('key_file'), env.homeDir);
   let privateKey: string;
   try {
     privateKey = await readFile(keyFile, 'utf8');
@@ -85,7 +93,7 @@ export async function createOciAuth(settings: Settings, lookupPassphrase?: Passp
   }
   let passphrase: string | null = values.pass_phrase ?? null;
   if (!passphrase && /ENCRYPTED/.test(privateKey)) {
-    passphrase = (await lookupPassphrase?.(profile, keyFile)) ?? process.env.OCI_CLI_PASSPHRASE ?? null;
+    passphrase = (await lookupPassphrase?.(profile, keyFile)) ?? env.env.OCI_CLI_PASSPHRASE ?? null;
     if (!passphrase) {
       throw new ConfigError(`the API key ${keyFile} is encrypted and no passphrase is available`, {
         file: configFile,
@@ -97,7 +105,7 @@ export async function createOciAuth(settings: Settings, lookupPassphrase?: Passp
   const regionObj = region ? common.Region.fromRegionId(region) : undefined;
 
   if (method === 'session_token') {
-    const tokenFile = expandHome(need('security_token_file'));
+    const tokenFile = expandHome(need('security_token_file'), env.homeDir);
     let token: string;
     try {
       token = (await readFile(tokenFile, 'utf8')).trim();
@@ -135,6 +143,7 @@ export function parseOciConfigProfile(text: string, profile: string, file: strin
   return values;
 }
 
-function expandHome(p: string): string {
-  return p.startsWith('~/') ? `${process.env.HOME ?? ''}/${p.slice(2)}` : p;
+/** `~/x` → `<homeDir>/x` (the OCI CLI writes key paths that way). */
+function expandHome(p: string, homeDir: string): string {
+  return p.startsWith('~/') ? path.join(homeDir, p.slice(2)) : p;
 }

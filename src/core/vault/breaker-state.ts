@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import type { BreakerChange, BreakerSnapshot } from '../resilience.js';
+import type { BreakerChange, BreakerSnapshot } from './policy.js';
 
 /**
  * Circuit-breaker state shared by every process on this machine. MCP clients start many short-lived launches;

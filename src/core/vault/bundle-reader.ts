@@ -1,168 +1,159 @@
-import type { SecretsClient } from 'oci-secrets';
-import type { VaultsClient } from 'oci-vault';
-import { ConfigError, VaultError } from '../errors.js';
-import { formatSecretRef, type SecretRef, type VersionSelector } from './refs.js';
-import { classifyOciError } from './classify.js';
+import { VaultError } from '../errors.js';
+import type { VaultAccess } from './access.js';
+import { describeRef, missingVaultId, SecretLocator } from './locator.js';
+import { isoTime } from './metadata.js';
+import type { CallHooks, CallProfile } from './policy.js';
+import type { SecretRef, VersionSelector } from './refs.js';
 
 /**
- * Reading secret bundles for every reference form (refs.ts). Each exported function makes the SDK calls of one
- * step; `exec` runs every single HTTP call (the resolver passes its cockatiel policy: timeout → retry → breaker)
- * and must turn failures into VaultError (`classifyOciError`). Wire facts: reference/oci-api.md §1–§3.
+ * Reading secret values: the one place that calls the Secrets retrieval API (20190301) and the one decoding rule
+ * for what it returns. Used by the resolver (`run`, doctor, rotate --verify) and `secret get`.
+ * Wire facts: reference/oci-api.md §1 (GetSecretBundle, GetSecretBundleByName, base64 content).
  */
 
-/** One secret version as read from the Secrets API, content decoded. */
-export interface FetchedSecretBundle {
-  /** Secret content decoded from base64 to UTF-8 text. */
-  value: string;
+/** One secret version as read from the Secrets API. */
+export interface SecretBundleRead {
+  /** The exact bytes of the value (base64-decoded content). Zero them when done where that matters. */
+  bytes: Buffer;
   /** `ocid1.vaultsecret…` of the secret. */
   secretId: string;
   versionNumber: number;
   /** Stages of this version (`CURRENT`, `LATEST`, …) as the API lists them. */
-  stages?: string[];
+  stages: string[];
+  /** When this version was created (RFC 3339), when the API says. */
+  created?: string;
   /** The secret name when the reference names it (OCID references do not). */
   name?: string;
 }
 
-/**
- * Runs one vault HTTP call. `signal` must be attached with `withCallSignal` so a timeout aborts the request.
- * `op` names the SDK operation for events and messages (`getSecretBundleByName`, `listSecrets`).
- */
-export type VaultCallExecutor = <T>(op: string, call: (signal: AbortSignal | undefined) => Promise<T>) => Promise<T>;
-
-/** Lazily created SDK clients (OciClients satisfies this). */
-export interface SecretReadClients {
-  secrets(): Promise<SecretsClient>;
-  vaults(): Promise<VaultsClient>;
+/** A bundle decoded to text by {@link decodeSecretText}: what goes into an environment variable. */
+export interface FetchedSecretBundle extends Omit<SecretBundleRead, 'bytes'> {
+  /** The value as UTF-8 text. */
+  value: string;
 }
 
-/** ListSecrets page size; the API default is small, and large compartments need every page. */
-const LIST_PAGE_LIMIT = 100;
+export interface ReadBundleOptions {
+  /** settings `vault.vault_id`: the vault of bare-name references */
+  defaultVaultId?: string;
+  /** call profile (default `read`; `readOnce` when a stale copy is at hand, `probe` for doctor) */
+  profile?: CallProfile;
+  /** attempt/retry hooks for metrics and `--verbose` */
+  hooks?: Omit<CallHooks, 'what'>;
+  /** a compartment reference's secret OCID from an earlier lookup (the cache): skips the listing */
+  knownSecretId?: string;
+  /** the locator to use (shares its GetVault answers); default a new one */
+  locator?: SecretLocator;
+}
 
 /**
- * Reads the secret bundle a reference points at.
- * - `name`: GetSecretBundleByName with `defaultVaultId` (settings `vault.vault_id`)
- * - `vault`: GetSecretBundleByName with the reference's vault
- * - `compartment`: ListSecrets(compartmentId, name, ACTIVE) over all pages, then GetSecretBundle by the id found;
- *   `knownSecretId` (a cached lookup) skips the listing; if that id is gone (404) the lookup runs once more,
- *   since the name may now belong to a recreated secret
- * - `ocid`: GetSecretBundle
- * The version selector (`versionNumber` or `stage`) is passed as query parameter; none means CURRENT.
- * @param options.defaultVaultId required for `name` references
- * @param options.exec runs each HTTP call (timeouts, retries, breaker); defaults to a plain call
- * @param options.listPageLimit ListSecrets page size (default 100; tests use 1 to exercise paging)
- * @returns the decoded bundle
- * @throws ConfigError (exit 2) for a `name` reference without a vault id; VaultError (exit 3): `not_found` when the
- *   compartment holds no ACTIVE secret of that name, `invalid` when the bundle has no UTF-8 text content, and
- *   whatever `exec` throws
+ * Reads the version of the secret `ref` points at ({@link readSecretBundleById} for the selector rules):
+ * - `name` / `vault`: GetSecretBundleByName (one request);
+ * - `compartment`: the locator's ListSecrets (one ambiguity rule), then GetSecretBundle; `knownSecretId` skips the
+ *   listing, and if that id is gone (404) the lookup runs once more, since the name may now belong to a new secret;
+ * - `ocid`: GetSecretBundle.
+ * @throws ConfigError (exit 2) for a bare name without a vault; VaultError (exit 3): classified failures,
+ *   `not_found` for a secret scheduled for deletion (named as such), `invalid` for an ambiguous name
  */
-export async function readSecretBundle(
-  clients: SecretReadClients,
-  ref: SecretRef,
-  options: { defaultVaultId?: string; exec?: VaultCallExecutor; knownSecretId?: string; listPageLimit?: number } = {},
-): Promise<FetchedSecretBundle> {
-  const exec = options.exec ?? plainExec(describeRef(ref));
+export async function readSecretBundle(access: VaultAccess, ref: SecretRef, options: ReadBundleOptions = {}): Promise<SecretBundleRead> {
   const selector: VersionSelector = { versionNumber: ref.versionNumber, stage: ref.stage };
+  const what = describeRef(ref);
   switch (ref.kind) {
-    case 'name': {
-      if (!options.defaultVaultId) throw missingVaultId(ref.name);
-      return getBundleByName(clients, options.defaultVaultId, ref.name, selector, exec);
+    case 'name':
+    case 'vault': {
+      const vaultId = ref.kind === 'vault' ? ref.vaultId : options.defaultVaultId;
+      if (!vaultId) throw missingVaultId(ref.name);
+      const r = await access.call(
+        options.profile ?? 'read',
+        what,
+        async (c) => (await c.secrets()).getSecretBundleByName({ secretName: ref.name, vaultId, ...selectorParams(selector) } as never),
+        options.hooks,
+      );
+      return { ...toRead(r.secretBundle, what), name: ref.name };
     }
-    case 'vault':
-      return getBundleByName(clients, ref.vaultId, ref.name, selector, exec);
     case 'compartment': {
       if (options.knownSecretId) {
         try {
-          return { ...(await getBundleById(clients, options.knownSecretId, selector, exec)), name: ref.name };
+          return { ...(await readSecretBundleById(access, options.knownSecretId, selector, { ...options, what })), name: ref.name };
         } catch (err) {
           if (!(err instanceof VaultError) || err.kind !== 'not_found') throw err;
         }
       }
-      const secretId = await findSecretId(clients, ref.compartmentId, ref.name, exec, options.listPageLimit);
-      return { ...(await getBundleById(clients, secretId, selector, exec)), name: ref.name };
+      const locator = options.locator ?? new SecretLocator(access, {}, options.profile ?? 'read');
+      const secret = await locator.locate(ref);
+      if (secret.state === 'PENDING_DELETION') {
+        throw new VaultError(`${what} is scheduled for deletion${secret.timeOfDeletion ? ` on ${secret.timeOfDeletion}` : ''}; its values cannot be read`, {
+          kind: 'not_found',
+          status: 404,
+          hint: `\`docker vaultmcp secret restore ${secret.id}\` cancels the deletion`,
+        });
+      }
+      return { ...(await readSecretBundleById(access, secret.id, selector, { ...options, what })), name: ref.name };
     }
     case 'ocid':
-      return getBundleById(clients, ref.secretId, selector, exec);
+      return readSecretBundleById(access, ref.secretId, selector, { ...options, what });
   }
 }
 
 /**
- * The ConfigError for a bare secret name when no vault is configured (exit 2).
- * @param name the secret name, for the message
+ * GetSecretBundle of one secret: the version `selector` names (`versionNumber` or `stage`; none = CURRENT).
+ * @param options.what the secret for messages (default "secret <ocid>")
+ * @throws VaultError (`not_found` also for a version scheduled for deletion)
  */
-export function missingVaultId(name: string): ConfigError {
-  return new ConfigError(`secret '${name}' is referenced by name, but no vault is configured`, {
-    location: 'vault.vault_id',
-    hint: 'set vault.vault_id in resolver.yaml or OCI_VAULT_ID, or use oci-vault://<vault-ocid>/<name>',
-  });
-}
-
-/** GetSecretBundleByName (POST /20190301/secretbundles/actions/getByName). */
-async function getBundleByName(
-  clients: SecretReadClients,
-  vaultId: string,
-  name: string,
-  selector: VersionSelector,
-  exec: VaultCallExecutor,
-): Promise<FetchedSecretBundle> {
-  const client = await clients.secrets();
-  const response = await exec('getSecretBundleByName', () =>
-    client.getSecretBundleByName({ secretName: name, vaultId, ...selectorParams(selector) } as never),
-  );
-  return { ...decodeBundle(response.secretBundle, `secret '${name}'`), name };
-}
-
-/** GetSecretBundle (GET /20190301/secretbundles/{secretId}). */
-async function getBundleById(
-  clients: SecretReadClients,
+export async function readSecretBundleById(
+  access: VaultAccess,
   secretId: string,
   selector: VersionSelector,
-  exec: VaultCallExecutor,
-): Promise<FetchedSecretBundle> {
-  const client = await clients.secrets();
-  const response = await exec('getSecretBundle', () => client.getSecretBundle({ secretId, ...selectorParams(selector) } as never));
-  return decodeBundle(response.secretBundle, `secret ${secretId}`);
+  options: Pick<ReadBundleOptions, 'profile' | 'hooks'> & { what?: string } = {},
+): Promise<SecretBundleRead> {
+  const what = options.what ?? `secret ${secretId}`;
+  const r = await access.call(
+    options.profile ?? 'read',
+    what,
+    async (c) => (await c.secrets()).getSecretBundle({ secretId, ...selectorParams(selector) } as never),
+    options.hooks,
+  );
+  return toRead(r.secretBundle, what);
 }
 
 /**
- * Finds the OCID of the ACTIVE secret named `name` in a compartment: ListSecrets with the `name` and ACTIVE filters,
- * following `opc-next-page` through EVERY page (names are unique per vault, not per compartment, so two vaults in one
- * compartment may both hold the name: that is an error, not a silent pick). Names are matched exactly again
- * client-side in case a service or emulator ignores the filter.
- * @param pageLimit ListSecrets `limit` (default 100)
- * @throws VaultError `not_found` when no ACTIVE secret has that name, `invalid` when several do; what `exec` throws
+ * Reads and decodes ({@link readSecretBundle} then {@link decodeSecretText}): the value an MCP server gets.
+ * @throws what both throw
  */
-export async function findSecretId(
-  clients: SecretReadClients,
-  compartmentId: string,
-  name: string,
-  exec: VaultCallExecutor,
-  pageLimit = LIST_PAGE_LIMIT,
-): Promise<string> {
-  const client = await clients.vaults();
-  const matches: Array<{ id: string; vaultId: string }> = [];
-  let page: string | undefined;
-  for (let pages = 0; pages < 10_000; pages++) {
-    const response = await exec('listSecrets', () =>
-      client.listSecrets({ compartmentId, name, lifecycleState: 'ACTIVE', limit: pageLimit, ...(page ? { page } : {}) } as never),
-    );
-    for (const s of response.items ?? []) {
-      if (s.secretName === name && String(s.lifecycleState).toUpperCase() === 'ACTIVE') matches.push({ id: s.id, vaultId: s.vaultId });
+export async function readSecretText(access: VaultAccess, ref: SecretRef, options: ReadBundleOptions = {}): Promise<FetchedSecretBundle> {
+  const read = await readSecretBundle(access, ref, options);
+  return decodeSecretText(read, describeRef(ref));
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The one decoding rule for secret values used as text: the bytes must be non-empty, valid UTF-8 (fatal decoding:
+ * a replacement character would silently corrupt a credential). The read's bytes are zeroed afterwards.
+ * @param what the secret for messages
+ * @throws VaultError kind `invalid` (not transient) for empty content or bytes that are not UTF-8
+ */
+export function decodeSecretText(read: SecretBundleRead, what: string): FetchedSecretBundle {
+  const { bytes, ...meta } = read;
+  try {
+    if (bytes.length === 0) {
+      throw new VaultError(`${what} version ${read.versionNumber} has no content`, {
+        kind: 'invalid',
+        hint: 'upload a value with `docker vaultmcp secret upload` or `secret rotate`',
+      });
     }
-    page = response.opcNextPage || undefined;
-    if (!page) break;
+    let value: string;
+    try {
+      value = utf8.decode(bytes);
+    } catch {
+      throw new VaultError(`${what} version ${read.versionNumber} is not UTF-8 text`, {
+        kind: 'invalid',
+        hint: 'environment variables hold text: store the value base64-encoded as text instead of raw bytes',
+      });
+    }
+    return { ...meta, value };
+  } finally {
+    bytes.fill(0);
   }
-  if (matches.length === 1) return matches[0]!.id;
-  if (matches.length > 1) {
-    throw new VaultError(`secret name '${name}' is ambiguous in compartment ${compartmentId}: ${matches.length} vaults hold an active secret of that name`, {
-      kind: 'invalid',
-      hint: `name the vault: oci-vault://<vault-ocid>/${name} (vaults: ${[...new Set(matches.map((m) => m.vaultId))].join(', ')})`,
-    });
-  }
-  throw new VaultError(`secret '${name}' not found in compartment ${compartmentId}`, {
-    kind: 'not_found',
-    status: 404,
-    hint: 'check the secret name (names are case-sensitive) and the compartment, or upload it with `docker vaultmcp secret upload`',
-  });
 }
 
 function selectorParams(selector: VersionSelector): { versionNumber?: number; stage?: string } {
@@ -171,48 +162,20 @@ function selectorParams(selector: VersionSelector): { versionNumber?: number; st
   return {};
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** SecretBundle → FetchedSecretBundle; content is base64 (contentType BASE64, reference/oci-api.md §1). */
-function decodeBundle(bundle: { secretId: string; versionNumber: number; stages?: string[]; secretBundleContent?: unknown } | undefined, what: string): FetchedSecretBundle {
+/** SDK SecretBundle → SecretBundleRead; content is base64 (contentType BASE64, reference/oci-api.md §1). */
+function toRead(
+  bundle: { secretId: string; versionNumber: number; stages?: unknown[]; timeCreated?: unknown; secretBundleContent?: unknown } | undefined,
+  what: string,
+): SecretBundleRead {
   if (!bundle || typeof bundle.secretId !== 'string' || typeof bundle.versionNumber !== 'number') {
     throw new VaultError(`the vault sent an incomplete secret bundle for ${what}`, { kind: 'network', hint: 'check vault.endpoint and any proxy in between' });
   }
-  const content = (bundle.secretBundleContent as { contentType?: string; content?: string } | undefined)?.content;
-  if (typeof content !== 'string' || content.length === 0) {
-    throw new VaultError(`${what} version ${bundle.versionNumber} has no content`, {
-      kind: 'invalid',
-      hint: 'upload a value with `docker vaultmcp secret upload` or `secret rotate`',
-    });
-  }
-  let value: string;
-  try {
-    value = utf8.decode(Buffer.from(content, 'base64'));
-  } catch {
-    throw new VaultError(`${what} version ${bundle.versionNumber} is not UTF-8 text`, {
-      kind: 'invalid',
-      hint: 'environment variables hold text: store the value base64-encoded as text instead of raw bytes',
-    });
-  }
+  const content = (bundle.secretBundleContent as { content?: unknown } | undefined)?.content;
   return {
-    value,
+    bytes: Buffer.from(typeof content === 'string' ? content : '', 'base64'),
     secretId: bundle.secretId,
     versionNumber: bundle.versionNumber,
-    ...(Array.isArray(bundle.stages) ? { stages: bundle.stages.map(String) } : {}),
+    stages: Array.isArray(bundle.stages) ? bundle.stages.map(String) : [],
+    ...(isoTime(bundle.timeCreated as string | undefined) ? { created: isoTime(bundle.timeCreated as string | undefined) } : {}),
   };
-}
-
-function plainExec(what: string): VaultCallExecutor {
-  return async (_op, call) => {
-    try {
-      return await call(undefined);
-    } catch (err) {
-      throw classifyOciError(err, what);
-    }
-  };
-}
-
-/** "secret 'github-token'" or "secret ocid1.vaultsecret…" for messages. */
-export function describeRef(ref: SecretRef): string {
-  return ref.kind === 'ocid' ? `secret ${formatSecretRef(ref)}` : `secret '${ref.name}'`;
 }

@@ -4,7 +4,7 @@ import type { SecretsClient } from 'oci-secrets';
 import type { VaultsClient } from 'oci-vault';
 import { ConfigError } from '../errors.js';
 import type { Settings } from '../config/settings/index.js';
-import { createOciAuth, type OciAuth, type PassphraseLookup } from './auth.js';
+import { createOciAuth, type AuthEnvironment, type OciAuth, type PassphraseLookup } from './auth.js';
 import { loadOciCommon } from './sdk.js';
 import { installFetchHooks } from './transport.js';
 
@@ -30,12 +30,13 @@ export interface OciClients {
 
 /**
  * Builds the clients for `settings`.
+ * @param env environment variables and home directory of this invocation (auth reads OCI_CLI_PASSPHRASE, `~/`)
  * @throws ConfigError when neither a region nor vault.endpoint is known; the errors of `createOciAuth`
  */
-export async function createOciClients(settings: Settings, options: { lookupPassphrase?: PassphraseLookup } = {}): Promise<OciClients> {
+export async function createOciClients(settings: Settings, env: AuthEnvironment, options: { lookupPassphrase?: PassphraseLookup } = {}): Promise<OciClients> {
   const common = await loadOciCommon();
   installFetchHooks();
-  const auth = await createOciAuth(settings, options.lookupPassphrase);
+  const auth = await createOciAuth(settings, env, options.lookupPassphrase);
   const endpointOverride = settings.vault.endpoint?.replace(/\/+$/, '');
   if (!auth.region && !endpointOverride) {
     throw new ConfigError('no OCI region is configured', {

@@ -174,7 +174,7 @@ export function SetupWizard(props: WizardProps) {
   });
 
   const clientsFor = (d: Draft): Promise<OciClients> =>
-    createOciClients(draftSettings({ ...answers(d), compartmentId: d.compartment?.id, vaultId: d.vault?.id }), {
+    createOciClients(draftSettings({ ...answers(d), compartmentId: d.compartment?.id, vaultId: d.vault?.id }), ctx, {
       lookupPassphrase: async () => d.passphrase,
     });
 

@@ -26,6 +26,7 @@ export default class DevVault extends BaseCommand {
     'state-dir': Flags.string({ description: 'directory for the key pair, config files and OCIDs (default: a new temp dir)', helpValue: 'DIR' }),
     seed: Flags.string({ description: 'JSON file {"secret-name": "value", …} of secrets to create', helpValue: 'FILE' }),
     'latency-ms': Flags.integer({ description: 'delay added to every API request, ms', default: 0, min: 0, helpValue: 'MS' }),
+    'page-size': Flags.integer({ description: 'most items per list page, whatever the client asks (OCI pages too)', default: 3, min: 1, max: 1000, helpValue: 'N' }),
     region: Flags.string({ description: 'region of the emulated vault', default: 'us-ashburn-1', helpValue: 'REGION' }),
     persist: Flags.boolean({ description: 'keep secrets in <state-dir>/state.json across restarts', default: false }),
   };
@@ -45,6 +46,7 @@ export default class DevVault extends BaseCommand {
         stateDir,
         seed,
         latencyMs: flags['latency-ms'],
+        maxPageSize: flags['page-size'],
         region: flags.region,
         persist: flags.persist,
         log: flags.verbose ? (line) => this.ctx.stderr.write(`vaultmcp emulator: ${line}\n`) : undefined,

@@ -35,7 +35,7 @@ export async function openSecretAdmin(
   const settings = await loadCommandSettings(ctx, flags.config);
   requireConfiguredVault(settings, scope, target);
   const module = await import('../../../app/secrets/index.js');
-  return { settings, admin: await module.createSecretAdmin(settings, scope), module };
+  return { settings, admin: await module.createSecretAdmin(settings, ctx, scope), module };
 }
 
 /**

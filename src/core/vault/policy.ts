@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   BrokenCircuitError,
   CircuitState,
@@ -5,40 +6,56 @@ import {
   circuitBreaker,
   handleWhen,
   IsolatedCircuitError,
+  noop,
   retry,
   TaskCancelledError,
   timeout,
   TimeoutStrategy,
+  wrap,
   type CircuitBreakerPolicy,
   type IBackoff,
   type IBackoffFactory,
+  type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
-import { VaultError } from './errors.js';
+import { VaultError } from '../errors.js';
 
 /**
- * The resilience policy around every vault HTTP call, composed from cockatiel policies (STYLE.md):
+ * The resilience policies around every OCI call the program makes, one per call profile, each composed once from
+ * cockatiel policies with `wrap()` (STYLE.md):
  *
- *   retry( circuitBreaker( timeout( call ) ) )
+ * | profile    | composition                                   | used for                                        |
+ * |------------|-----------------------------------------------|-------------------------------------------------|
+ * | `read`     | retry( breaker( timeout(timeout_ms) ) )       | secret bundles, metadata and lists              |
+ * | `readOnce` | breaker( timeout(timeout_ms) )                | a read with a stale copy at hand; revalidation  |
+ * | `write`    | timeout(max(timeout_ms, 10 s))                | create, update, schedule/cancel deletion        |
+ * | `probe`    | timeout(probe_timeout_ms)                     | doctor and setup: one look, no retry, no breaker|
  *
- * - timeout: `timeoutMs` per attempt; the attempt's AbortSignal is handed to the call (which attaches it to the
- *   HTTP request with `withCallSignal`), and the policy gives up at the deadline even if the call ignores it.
- * - circuit breaker: opens after `breakerThreshold` consecutive transient failures (each failed attempt counts;
- *   401/403/404/400 are the vault working and do not count), refuses calls while open, lets one probe through after
- *   `breakerResetMs`. Its state can be seeded from and reported to `breaker-state.ts` (shared across processes).
- * - retry: transient failures only (VaultError.transient: 429, 5xx, network, timeout), up to `retries` more attempts,
- *   exponential backoff with jitter (base `backoffBaseMs`, cap `backoffMaxMs`); a 429's Retry-After is honoured
- *   (capped at `retryAfterCapMs`). Final failures (401/403/404/400, breaker open) are never retried.
+ * - timeout: per attempt; the attempt's AbortSignal is handed to the call (which attaches it to the HTTP request
+ *   with `withCallSignal`), and the policy gives up at the deadline even if the call ignores it (Aggressive).
+ * - circuit breaker (reads only): opens after `breakerThreshold` consecutive transient failures (401/403/404/400
+ *   are the vault working and do not count), refuses calls while open, lets one probe through after
+ *   `breakerResetMs`. Its state can be seeded from and reported to breaker-state.ts (shared across processes).
+ * - retry (`read` only): transient failures (VaultError.transient: 429, 5xx, network, timeout), up to `retries`
+ *   more attempts, exponential backoff with equal jitter; a 429's Retry-After is honoured (capped). Never once
+ *   the breaker has opened (the next attempt would only be refused after a useless wait).
+ * Writes are never retried: a timed-out write's outcome is unknown, and repeating it could add a second version.
  */
-export interface ResilienceOptions {
-  /** Per-attempt deadline, ms. */
+export type CallProfile = 'read' | 'readOnce' | 'write' | 'probe';
+
+export interface VaultPolicyOptions {
+  /** Per-attempt deadline of reads, ms (resilience.timeout_ms). */
   timeoutMs: number;
-  /** Retries after the first attempt (so at most `retries + 1` requests per call). */
+  /** Retries after the first attempt of a `read` (so at most `retries + 1` requests). */
   retries: number;
   /** Consecutive failed attempts that open the breaker. */
   breakerThreshold: number;
   /** Time the breaker stays open before one half-open probe, ms. */
   breakerResetMs: number;
+  /** Deadline of a write, ms (default max(timeoutMs, 10 000): writes are interactive and must not be cut short). */
+  writeTimeoutMs?: number;
+  /** Deadline of a probe, ms (default min(timeoutMs, 10 000)). */
+  probeTimeoutMs?: number;
   /** First backoff delay, ms (default 150). */
   backoffBaseMs?: number;
   /** Largest backoff delay, ms (default 2000). */
@@ -49,6 +66,8 @@ export interface ResilienceOptions {
   initialBreaker?: BreakerSnapshot;
   /** Source of randomness for jitter, [0, 1) (tests pin it). */
   random?: () => number;
+  /** Clock, ms since the epoch (tests move it instead of sleeping). */
+  now?: () => number;
 }
 
 /** Breaker state in a process-independent form (what breaker-state.ts persists). */
@@ -72,28 +91,28 @@ export type BreakerChange =
 
 /** Per-call hooks: attempt numbers and retry delays, for metrics and `--verbose`. */
 export interface CallHooks {
+  /** Description for messages, e.g. "secret 'github-token'". */
+  what: string;
   /** Called before each attempt; `attempt` counts from 1. */
   onAttempt?: (attempt: number) => void;
   /** Called when a failed attempt will be retried after `delayMs`. */
   onRetry?: (info: { attempt: number; delayMs: number; error: VaultError }) => void;
-  /** Overrides `retries` for this call (e.g. 0 for background revalidation). */
-  retries?: number;
-  /** Description for messages, e.g. "secret 'github-token'". */
-  what: string;
+  /** Cancels the call (e.g. Ctrl-C, or a doctor check's own deadline). */
+  signal?: AbortSignal;
 }
 
-/** A configured policy; share one per vault endpoint so the breaker sees every call. */
-export interface VaultCallPolicy {
+/** The configured policies; share one per vault endpoint so the breaker sees every call. */
+export interface VaultPolicies {
   /**
-   * Runs `call` under timeout → breaker → retry.
+   * Runs `call` under the profile's policy.
    * @param call one HTTP request; must reject with VaultError (classified) and honour `signal`
    * @returns the call's value
-   * @throws VaultError: the last attempt's error, `timeout` for a deadline, `breaker_open` when the breaker refuses
+   * @throws VaultError: the last attempt's error, kind `timeout` for a deadline, `breaker_open` when refused
    */
-  execute<T>(call: (signal: AbortSignal) => Promise<T>, hooks: CallHooks): Promise<T>;
+  execute<T>(profile: CallProfile, call: (signal: AbortSignal) => Promise<T>, hooks: CallHooks): Promise<T>;
   /** Current breaker state (an open breaker whose reset time has passed still reads `open` until a call probes). */
   readonly breakerState: BreakerStateName;
-  /** True when a call now would be refused without contacting the vault. */
+  /** True when a read now would be refused without contacting the vault. */
   wouldRefuse(): boolean;
   /** The VaultError (`breaker_open`) a refused call gets; lets callers fail fast before loading the SDK. */
   refusal(what: string): VaultError;
@@ -104,6 +123,8 @@ export interface VaultCallPolicy {
 const DEFAULT_BACKOFF_BASE_MS = 150;
 const DEFAULT_BACKOFF_MAX_MS = 2000;
 const DEFAULT_RETRY_AFTER_CAP_MS = 5000;
+const MIN_WRITE_TIMEOUT_MS = 10_000;
+const MAX_PROBE_TIMEOUT_MS = 10_000;
 
 /** cockatiel's serialized breaker (CircuitBreakerPolicy.toJSON / `initialState`, cockatiel 4.0.0). */
 function toCockatielState(s: BreakerSnapshot | undefined): unknown {
@@ -114,11 +135,14 @@ function toCockatielState(s: BreakerSnapshot | undefined): unknown {
   return { ownState: { value: CircuitState.Closed }, breakerState: Math.max(0, s.failures) };
 }
 
+const isTransient = (e: unknown) => (e instanceof VaultError && e.transient) || e instanceof TaskCancelledError;
+
 /**
- * Builds the policy.
+ * Builds the four profiles over one shared circuit breaker.
  * @param options limits in ms / counts (settings `resilience.*`)
  */
-export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPolicy {
+export function createVaultPolicies(options: VaultPolicyOptions): VaultPolicies {
+  const now = options.now ?? Date.now;
   const listeners = new Set<(c: BreakerChange) => void>();
   const emit = (c: BreakerChange) => {
     for (const l of listeners) {
@@ -129,7 +153,6 @@ export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPoli
       }
     }
   };
-  const isTransient = (e: unknown) => e instanceof VaultError && e.transient;
   const breaker: CircuitBreakerPolicy = circuitBreaker(handleWhen(isTransient), {
     halfOpenAfter: options.breakerResetMs,
     breaker: new ConsecutiveBreaker(options.breakerThreshold),
@@ -141,7 +164,7 @@ export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPoli
   });
   breaker.onSuccess(() => emit({ type: 'success' }));
   breaker.onBreak(() => {
-    openedAt = Date.now();
+    openedAt = now();
     emit({ type: 'open', openedAt });
   });
   breaker.onHalfOpen(() => emit({ type: 'half_open' }));
@@ -149,57 +172,60 @@ export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPoli
     openedAt = undefined;
     emit({ type: 'closed' });
   });
+
+  const timeouts: Record<CallProfile, number> = {
+    read: options.timeoutMs,
+    readOnce: options.timeoutMs,
+    write: options.writeTimeoutMs ?? Math.max(options.timeoutMs, MIN_WRITE_TIMEOUT_MS),
+    probe: options.probeTimeoutMs ?? Math.min(options.timeoutMs, MAX_PROBE_TIMEOUT_MS),
+  };
+  const hooksOfCall = new AsyncLocalStorage<CallHooks>();
+  const retryPolicy = retry(handleWhen((e) => isTransient(e) && breaker.state !== CircuitState.Open), {
+    maxAttempts: options.retries,
+    backoff: new VaultBackoff(
+      options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
+      options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS,
+      options.retryAfterCapMs ?? DEFAULT_RETRY_AFTER_CAP_MS,
+      options.random ?? Math.random,
+    ),
+  });
+  retryPolicy.onRetry((r) => {
+    const hooks = hooksOfCall.getStore();
+    if (!hooks || !('error' in r)) return;
+    hooks.onRetry?.({ attempt: r.attempt, delayMs: r.delay, error: asVaultError(r.error, hooks.what, timeouts.read) });
+  });
+  const attemptTimeout = (ms: number) => timeout(ms, TimeoutStrategy.Aggressive);
+  const policies: Record<CallProfile, IPolicy> = {
+    read: wrap(retryPolicy, breaker, attemptTimeout(timeouts.read)),
+    readOnce: wrap(noop, breaker, attemptTimeout(timeouts.readOnce)),
+    write: wrap(noop, attemptTimeout(timeouts.write)),
+    probe: wrap(noop, attemptTimeout(timeouts.probe)),
+  };
+
   const refusal = (what: string) =>
     new VaultError(`not contacting the vault for ${what}: recent requests failed and the circuit breaker is open`, {
       kind: 'breaker_open',
       hint: `it tries again ${formatMs(options.breakerResetMs)} after it opened; check the vault with \`docker vaultmcp doctor\``,
     });
-  const perAttempt = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
-  const random = options.random ?? Math.random;
 
   return {
-    async execute<T>(call: (signal: AbortSignal) => Promise<T>, hooks: CallHooks): Promise<T> {
-      const retries = hooks.retries ?? options.retries;
-      // no retry once the breaker has opened: the next attempt would only be refused after a useless backoff
-      const policy = retry(handleWhen((e) => isTransient(e) && breaker.state !== CircuitState.Open), {
-        maxAttempts: retries,
-        backoff: new VaultBackoff(options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, options.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, options.retryAfterCapMs ?? DEFAULT_RETRY_AFTER_CAP_MS, random),
-      });
-      policy.onRetry((r) => {
-        if ('error' in r && r.error instanceof VaultError) hooks.onRetry?.({ attempt: r.attempt, delayMs: r.delay, error: r.error });
-      });
+    async execute<T>(profile: CallProfile, call: (signal: AbortSignal) => Promise<T>, hooks: CallHooks): Promise<T> {
       let attempt = 0;
-      return policy.execute(async ({ signal: outer }) => {
-        try {
-          return await breaker.execute(async () => {
+      try {
+        return await hooksOfCall.run(hooks, () =>
+          policies[profile].execute(async ({ signal }) => {
             attempt++;
             hooks.onAttempt?.(attempt);
-            let timedOut = false;
-            try {
-              return await perAttempt.execute(
-                ({ signal }) =>
-                  call(signal).catch((err: unknown) => {
-                    // the call saw its own abort (fetch rejects at once): that is our deadline, not a network error
-                    if (signal.aborted) timedOut = true;
-                    throw err;
-                  }),
-                outer,
-              );
-            } catch (err) {
-              if (err instanceof TaskCancelledError || timedOut) {
-                throw new VaultError(`the vault did not answer within ${options.timeoutMs} ms for ${hooks.what}`, {
-                  kind: 'timeout',
-                  hint: 'check the network, or raise resilience.timeout_ms',
-                });
-              }
-              throw err;
-            }
-          });
-        } catch (err) {
-          if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw refusal(hooks.what);
-          throw err;
+            return call(signal);
+          }, hooks.signal),
+        );
+      } catch (err) {
+        if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw refusal(hooks.what);
+        if (hooks.signal?.aborted && !(err instanceof VaultError && err.kind !== 'timeout')) {
+          throw new VaultError(`cancelled while waiting for the vault (${hooks.what})`, { kind: 'timeout', cause: err });
         }
-      });
+        throw asVaultError(err, hooks.what, timeouts[profile]);
+      }
     },
     get breakerState(): BreakerStateName {
       const s = breaker.state;
@@ -209,7 +235,7 @@ export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPoli
       const s = breaker.state;
       if (s === CircuitState.Isolated) return true;
       if (s !== CircuitState.Open) return false;
-      return openedAt === undefined || Date.now() - openedAt < options.breakerResetMs;
+      return openedAt === undefined || now() - openedAt < options.breakerResetMs;
     },
     refusal,
     onBreakerChange(listener) {
@@ -217,6 +243,21 @@ export function createVaultCallPolicy(options: ResilienceOptions): VaultCallPoli
       return () => listeners.delete(listener);
     },
   };
+}
+
+/**
+ * What a call's failure is as a VaultError: a deadline (cockatiel's TaskCancelledError, or the call's own abort
+ * classified as `timeout`) becomes one uniform "did not answer within N ms"; everything else is already classified.
+ */
+function asVaultError(err: unknown, what: string, timeoutMs: number): VaultError {
+  if (err instanceof TaskCancelledError || (err instanceof VaultError && err.kind === 'timeout' && !err.message.includes(' within '))) {
+    return new VaultError(`the vault did not answer within ${timeoutMs} ms for ${what}`, {
+      kind: 'timeout',
+      hint: 'check the network, or raise resilience.timeout_ms',
+    });
+  }
+  if (err instanceof VaultError) return err;
+  return new VaultError(`the vault call failed for ${what}`, { kind: 'network', cause: err });
 }
 
 function formatMs(ms: number): string {
