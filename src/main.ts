@@ -44,7 +44,7 @@ if (rawArgv[0] === 'docker-cli-plugin-metadata') {
   }
   if (argv[0] === 'run') {
     // MCP clients start `run` for every session: plain invocations skip oclif (~50 ms); help and errors use it.
-    const { fastRun } = await import('./app/run/run.js');
+    const { fastRun } = await import('./cli/fast-run.js');
     await fastRun(argv.slice(1)); // exits the process when it handled the call
   }
   const { runCli } = await import('./cli/index.js');

@@ -1,5 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { processContext, type AppContext } from '../core/context.js';
+import { createFactory, type CommandFactory } from './factory.js';
+import type { Output } from './output.js';
 import { renderError } from './render-error.js';
 
 /**
@@ -15,6 +17,22 @@ export abstract class BaseCommand extends Command {
 
   /** The outside world; tests of core code build their own. */
   protected ctx: AppContext = processContext();
+  /** IO rules, output and lazy providers over `ctx` (cli/factory.ts). */
+  protected factory: CommandFactory = createFactory(this.ctx);
+  /**
+   * The masked, typed-twice value prompt for the secret commands, when the factory's `canPrompt()` allows one.
+   * @returns undefined when we may not prompt (the use-case then says to pipe the value or pass --from-file)
+   */
+  protected secretPrompt(): ((label: string) => Promise<Buffer>) | undefined {
+    if (!this.factory.canPrompt()) return undefined;
+    const { stdin, stderr } = this.ctx;
+    return async (label) => (await import('../ui/prompts/masked-input.js')).promptSecretTwice(stdin, stderr, label);
+  }
+
+  /** The one output module: messages on stderr, results on stdout. */
+  protected get out(): Output {
+    return this.factory.out;
+  }
 
   /** Renders our errors as one line + hint on stderr and sets the documented exit code. Never a stack trace. */
   async catch(err: unknown): Promise<void> {

@@ -20,7 +20,7 @@ export async function writeFileAtomic(
   const file = options.followSymlink ? await realpath(target).catch(() => target) : target;
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(dir, atomicTempName(path.basename(file)));
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);
@@ -32,4 +32,17 @@ export async function writeFileAtomic(
     await unlink(tmp).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The name of `writeFileAtomic`'s temp file for a target named `base`: `.<base>.<pid>.<12 hex>.tmp`.
+ * {@link isAtomicTempName} recognises it, so cleaners (`cache clear`) and writers cannot drift apart.
+ */
+export function atomicTempName(base: string, pid = process.pid): string {
+  return `.${base}.${pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** True for a file name `atomicTempName` makes (a leftover when its writer died between create and rename). */
+export function isAtomicTempName(name: string): boolean {
+  return /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(name);
 }

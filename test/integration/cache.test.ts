@@ -4,6 +4,7 @@
  * processes, and a scan proving no value reaches the disk or stderr in clear.
  */
 import assert from 'node:assert/strict';
+import { isAtomicTempName } from '../../src/core/atomic-file.js';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -80,7 +81,7 @@ describe('cache with the resolver', () => {
     await r.resolve([spec('A', 'github-token'), spec('B', 'db-password')]);
     assert.equal((await stat(fx.cacheDir)).mode & 0o777, 0o700);
     const files = await readdir(fx.cacheDir);
-    assert.ok(!files.some((f) => f.startsWith('.tmp-')), files.join(','));
+    assert.ok(!files.some(isAtomicTempName), files.join(','));
     const entries = files.filter((f) => f.endsWith('.entry'));
     assert.equal(entries.length, 2);
     for (const f of entries) {
@@ -280,7 +281,7 @@ describe('cache with the resolver', () => {
       stderrLines.push(r.stderr, ...r.warnings);
     }
     const files = await readdir(fx.cacheDir);
-    assert.deepEqual(files.filter((f) => f.startsWith('.tmp-')), []);
+    assert.deepEqual(files.filter(isAtomicTempName), []);
     const cache = (await openSecretCache(fx.settings, fx.ctx))!;
     const rows = await cache.entries({ names: true });
     assert.equal(rows.length, 3);

@@ -1,5 +1,6 @@
 /** The encrypted cache's format and key handling (src/core/cache.ts) and keychain error mapping (src/core/keychain.ts). */
 import assert from 'node:assert/strict';
+import { atomicTempName } from '../../src/core/atomic-file.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -93,11 +94,16 @@ describe('secret cache format', () => {
     assert.equal(await c.delete(parseSecretRef('other')), false);
     await c.put(parseSecretRef('a'), secret);
     await writeFile(path.join(dir, 'breaker.json'), '{}');
-    await writeFile(path.join(dir, '.tmp-old'), 'x');
-    await writeFile(path.join(dir, '.tmp-new'), 'x');
-    await utimes(path.join(dir, '.tmp-old'), new Date(0), new Date(0));
+    // leftover temp files have the atomic writer's own names (one rule: atomicTempName / isAtomicTempName)
+    const old = atomicTempName('a'.repeat(64) + '.entry', 4242);
+    const fresh = atomicTempName('breaker.json', 4243);
+    await writeFile(path.join(dir, old), 'x');
+    await writeFile(path.join(dir, fresh), 'x');
+    await writeFile(path.join(dir, 'notes.txt'), 'x');
+    await utimes(path.join(dir, old), new Date(0), new Date(0));
+    await utimes(path.join(dir, 'notes.txt'), new Date(0), new Date(0));
     assert.equal(await clearCacheDir(dir), 1);
-    assert.deepEqual((await readdir(dir)).sort(), ['.tmp-new', 'breaker.json'], 'a running writer\'s temp file and the breaker state stay');
+    assert.deepEqual((await readdir(dir)).sort(), [fresh, 'breaker.json', 'notes.txt'].sort(), 'a running writer\'s temp file, the breaker state and foreign files stay');
   });
 });
 

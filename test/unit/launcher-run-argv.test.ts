@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRunArgv } from '../../src/app/run/run.js';
+import { parseRunArgv } from '../../src/cli/run-flags.js';
 
 const base = { test: false, json: false, verbose: false, offline: false, refresh: false, extraArgs: [] };
 

@@ -17,7 +17,8 @@ import {
 } from '../../src/app/secrets/index.js';
 import { createVaultAccess } from '../../src/core/vault/access.js';
 import { createVaultPolicies } from '../../src/core/vault/policy.js';
-import { formatTable, refuseValueInArgv } from '../../src/cli/commands/secret/common.js';
+import { refuseValueInArgv } from '../../src/cli/commands/secret/common.js';
+import { formatTable } from '../../src/cli/output.js';
 
 // The slices of the SDK clients the fakes implement (oci-vault / oci-secrets 2.139.1).
 /** The VaultsClient methods we call (oci-vault 2.139.1). */

@@ -14,8 +14,6 @@ import {
   GENERATE_ALPHABET,
   MAX_SECRET_BYTES,
   generateSecret,
-  promptHidden,
-  promptSecretTwice,
   readSecretFile,
   readSecretValue,
   readStreamBytes,
@@ -23,6 +21,7 @@ import {
   validateSecretName,
   validateSecretValue,
 } from '../../src/app/secrets/secret-input.js';
+import { promptHidden, promptSecretTwice } from '../../src/ui/prompts/masked-input.js';
 
 /** A stdin stand-in with the tty.ReadStream surface the prompt uses. */
 class FakeTty extends PassThrough {
@@ -233,7 +232,7 @@ describe('readSecretValue', () => {
   });
   it('prompts (twice) when stdin is a terminal', async () => {
     const tty = new FakeTty();
-    const p = readSecretValue({ ...base, stdin: tty }, { label: "secret 'x'" });
+    const p = readSecretValue({ ...base, stdin: tty }, { label: "secret 'x'", prompt: (label) => promptSecretTwice(tty, sink(), label) });
     tty.write('typed-value\r');
     await new Promise((r) => setImmediate(r));
     tty.write('typed-value\r');

@@ -26,7 +26,6 @@ export const GENERATE_MAX = MAX_SECRET_BYTES;
 /** Exit code of an interactive prompt aborted with Ctrl-C (128 + SIGINT, as shells do). */
 export const EXIT_ABORTED = 130;
 /** Signals that end an open prompt (terminal restored first), with the exit code 128 + N each gives. */
-const PROMPT_SIGNALS = { SIGTERM: 128 + 15, SIGHUP: 128 + 1 } as const;
 
 /** A value ready to be written: the exact bytes and where they came from (for messages, never the value). */
 export interface SecretValue {
@@ -145,127 +144,6 @@ export async function readSecretFile(file: string, ctx: Pick<AppContext, 'homeDi
   }
 }
 
-/** A TTY input stream as node gives it (tty.ReadStream). */
-type TtyInput = Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown; isRaw?: boolean };
-
-/**
- * Prompts for one line on a terminal without echoing it: each typed character shows as `*` on `output`
- * (stderr), Backspace erases, Ctrl-U clears, Enter ends, escape sequences (arrows…) are ignored. The terminal
- * mode is restored on every exit path, including SIGTERM and SIGHUP while the prompt is open (which then end it
- * with exit 128+N). Multi-line values cannot be typed: use a file or stdin for those.
- * @param input a TTY stream supporting setRawMode (ctx.stdin)
- * @param output where the prompt and the `*`s go (ctx.stderr)
- * @returns the line as UTF-8 bytes (without the Enter)
- * @throws VaultMcpError exit 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP; UsageError (exit 2) on Ctrl-D / end
- *   of input before Enter
- */
-export function promptHidden(input: TtyInput, output: Writable, prompt: string): Promise<Buffer> {
-  if (typeof input.setRawMode !== 'function') {
-    return Promise.reject(new UsageError('cannot prompt: stdin is not a terminal', 'pipe the value on stdin or pass --from-file FILE'));
-  }
-  const wasRaw = input.isRaw === true;
-  return new Promise<Buffer>((resolve, reject) => {
-    let chars: string[] = [];
-    let done = false;
-    let escape = false;
-    const finish = (err: unknown, value?: Buffer) => {
-      if (done) return;
-      done = true;
-      input.off('data', onData);
-      input.off('end', onEnd);
-      input.off('error', onError);
-      for (const [signal, handler] of signalHandlers) process.off(signal, handler);
-      try {
-        input.setRawMode!(wasRaw);
-      } catch {
-        /* the terminal went away */
-      }
-      input.pause();
-      output.write('\n');
-      chars = [];
-      if (err) reject(err);
-      else resolve(value!);
-    };
-    const onData = (data: Buffer | string) => {
-      const text = typeof data === 'string' ? data : data.toString('utf8');
-      for (const ch of text) {
-        if (escape) {
-          // CSI / SS3 sequences end with a letter or '~'
-          if (/[A-Za-z~]/.test(ch)) escape = false;
-          continue;
-        }
-        switch (ch) {
-          case '\r':
-          case '\n': {
-            const value = Buffer.from(chars.join(''), 'utf8');
-            finish(undefined, value);
-            return;
-          }
-          case '\u0003':
-            finish(new VaultMcpError('aborted; nothing was uploaded', { exitCode: EXIT_ABORTED }));
-            return;
-          case '\u0004':
-            if (chars.length === 0) {
-              finish(new UsageError('no value entered; nothing was uploaded', 'type the value and press Enter, or pipe it on stdin'));
-              return;
-            }
-            break;
-          case '\u007f':
-          case '\b':
-            if (chars.length > 0) {
-              chars.pop();
-              output.write('\b \b');
-            }
-            break;
-          case '\u0015':
-            output.write('\b \b'.repeat(chars.length));
-            chars = [];
-            break;
-          case '\u001b':
-            escape = true;
-            break;
-          default:
-            if (ch < ' ') break; // other control characters (Tab is kept below)
-            chars.push(ch);
-            output.write('*');
-        }
-      }
-    };
-    const onEnd = () => finish(new UsageError('input ended before Enter; nothing was uploaded'));
-    const onError = (err: unknown) => finish(new UsageError(`cannot read from the terminal (${(err as NodeJS.ErrnoException)?.code ?? 'error'})`));
-    // Without these, SIGTERM/SIGHUP would kill the process with the terminal still in raw mode (no echo).
-    const signalHandlers = (Object.keys(PROMPT_SIGNALS) as Array<keyof typeof PROMPT_SIGNALS>).map(
-      (signal) =>
-        [
-          signal,
-          () => finish(new VaultMcpError(`interrupted by ${signal}; nothing was uploaded`, { exitCode: PROMPT_SIGNALS[signal] })),
-        ] as const,
-    );
-    for (const [signal, handler] of signalHandlers) process.once(signal, handler);
-    output.write(prompt);
-    input.setRawMode!(true);
-    input.on('data', onData);
-    input.once('end', onEnd);
-    input.once('error', onError);
-    input.resume();
-  });
-}
-
-/**
- * Prompts twice for a value (masked) and checks both entries match.
- * @param label what to ask for, e.g. `secret 'github-token'`
- * @throws UsageError (exit 2) when the entries differ or are empty; exit 130 on Ctrl-C
- */
-export async function promptSecretTwice(input: TtyInput, output: Writable, label: string): Promise<Buffer> {
-  const first = await promptHidden(input, output, `Value for ${label} (input hidden): `);
-  if (first.length === 0) throw new UsageError('the secret value is empty; nothing was uploaded', 'type the value and press Enter');
-  const second = await promptHidden(input, output, 'Repeat the value to confirm: ');
-  const same = first.equals(second);
-  second.fill(0);
-  if (!same) throw new UsageError('the two entries differ; nothing was uploaded', 'run the command again and type the same value twice');
-  return first;
-}
-
 /**
  * True when `readSecretValue` with these options would prompt on the terminal (no --generate, no file, stdin is a
  * TTY). Commands read non-interactive values before any vault call, and check the vault before prompting.
@@ -274,9 +152,13 @@ export function willPrompt(ctx: Pick<AppContext, 'stdin'>, options: { fromFile?:
   return options.generate === undefined && options.fromFile === undefined && !!ctx.stdin.isTTY;
 }
 
+/** Asks the user for a value (masked, typed twice): ui/prompts/masked-input.ts `promptSecretTwice`, given by the command. */
+export type SecretPrompt = (label: string) => Promise<Buffer>;
+
 /**
  * Gets the value to write, from exactly one source:
- * `generate` (N random characters) > `fromFile` > stdin when it is not a TTY > a masked prompt (typed twice).
+ * `generate` (N random characters) > `fromFile` > stdin when it is not a TTY > `prompt` (the command's masked prompt,
+ * typed twice; ui/prompts/masked-input.ts).
  * stdin bytes are kept exactly (no trimming; `echo` adds a newline, which is kept) unless `trim` removes one
  * trailing newline; `trim` applies to files too, never to prompts or generated values (they have none).
  * The value is validated (not empty, ≤ 25 KB).
@@ -285,7 +167,7 @@ export function willPrompt(ctx: Pick<AppContext, 'stdin'>, options: { fromFile?:
  */
 export async function readSecretValue(
   ctx: Pick<AppContext, 'stdin' | 'stderr' | 'homeDir' | 'cwd'>,
-  options: { label: string; fromFile?: string; generate?: number; trim?: boolean },
+  options: { label: string; fromFile?: string; generate?: number; trim?: boolean; prompt?: SecretPrompt },
 ): Promise<SecretValue> {
   let value: SecretValue;
   if (options.generate !== undefined) {
@@ -307,7 +189,8 @@ export async function readSecretValue(
     }
     value = { bytes: result, source: 'stdin' };
   } else {
-    value = { bytes: await promptSecretTwice(ctx.stdin, ctx.stderr, options.label), source: 'prompt' };
+    if (!options.prompt) throw new UsageError('cannot prompt for the value here', 'pipe the value on stdin or pass --from-file FILE');
+    value = { bytes: await options.prompt(options.label), source: 'prompt' };
   }
   if (options.trim && (value.source === 'stdin' || value.source === 'file')) value.bytes = trimOneNewline(value.bytes);
   validateSecretValue(value.bytes);

@@ -1,12 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../../core/errors.js';
+import { RUN_FLAGS as F } from '../run-flags.js';
 
 /**
  * `docker vaultmcp run SERVICE [--env E] [--test] [-- extra server args]`: resolves the service's secrets from
  * OCI Vault (or the encrypted cache) and starts its MCP server with them in its environment, then stays between
- * the server and the client on stdio without writing anything to stdout itself. The work is in run-launch.ts
- * (no oclif there, so src/main.ts can start it directly for plain invocations); this class is its oclif face:
+ * the server and the client on stdio without writing anything to stdout itself. The work is the use-case
+ * src/app/run/run.ts, driven by cli/run-command.ts for both parsers (the fast path, cli/fast-run.ts, skips oclif
+ * for plain invocations); this class is its oclif face:
  * help, flag parsing and errors for anything the fast path leaves to oclif.
  *
  * Exit codes: the server's own (128+N if a signal N ended it) · 2 usage/config · 3 vault, auth or resolution ·
@@ -31,15 +33,13 @@ export default class Run extends BaseCommand {
   static args = {
     service: Args.string({ description: 'service name or path to a service file', required: true }),
   };
+  /** From the one flag spec (cli/run-flags.ts) that the fast path parses too; --config/--json/--verbose are base flags. */
   static flags = {
-    env: Flags.string({ char: 'e', description: 'environment (default: OCI_VAULT_ENVIRONMENT, else the default names)', helpValue: 'ENV' }),
-    test: Flags.boolean({ description: 'resolve and show each variable (masked) without starting the server; exit 0 or 3', default: false }),
-    offline: Flags.boolean({ description: 'use only the encrypted cache (fresh or stale); never call the vault', default: false }),
-    cwd: Flags.string({
-      description: "the server's working directory, or `inherit` for the current one (default: the service's cwd, else a private empty directory, so a project's node_modules cannot replace the server)",
-      helpValue: 'DIR',
-    }),
-    refresh: Flags.boolean({ description: 'ignore fresh cache entries and read every secret from the vault', default: false }),
+    env: Flags.string({ char: 'e', description: F.env.description, helpValue: F.env.helpValue }),
+    test: Flags.boolean({ description: F.test.description, default: false }),
+    offline: Flags.boolean({ description: F.offline.description, default: false }),
+    cwd: Flags.string({ description: F.cwd.description, helpValue: F.cwd.helpValue }),
+    refresh: Flags.boolean({ description: F.refresh.description, default: false }),
   };
 
   async run(): Promise<void> {
@@ -51,7 +51,7 @@ export default class Run extends BaseCommand {
       const word = (argv as string[])[1]!;
       throw new UsageError(`unexpected argument '${word}'`, `arguments for the server go after --, e.g. docker vaultmcp run ${args.service} -- ${word}`);
     }
-    const { executeRun } = await import('../../app/run/run.js');
+    const { executeRun } = await import('../run-command.js');
     await executeRun(this.ctx, {
       service: args.service,
       env: flags.env,

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
+import { isAtomicTempName, writeFileAtomic } from '../atomic-file.js';
 import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
 import { CACHE_KEY_ACCOUNT, classifyKeychainError, sharedKeychain, type Keychain } from '../keychain.js';
@@ -383,10 +383,11 @@ export async function inspectCacheDir(dir: string, now: () => number = Date.now)
 }
 
 /**
- * Removes every entry file and leftover temp file in `dir` (not breaker.json); works without the key.
+ * Removes every entry file and leftover temp file (`isAtomicTempName`, older than a minute by `now`) in `dir` (not
+ * breaker.json, nothing else); works without the key.
  * @returns the number of entries removed
  */
-export async function clearCacheDir(dir: string): Promise<number> {
+export async function clearCacheDir(dir: string, now: () => number = Date.now): Promise<number> {
   let files: string[];
   try {
     files = await readdir(dir);
@@ -396,12 +397,12 @@ export async function clearCacheDir(dir: string): Promise<number> {
   let removed = 0;
   for (const f of files) {
     const isEntry = /^[0-9a-f]{64}\.entry$/.test(f);
-    if (!isEntry && !f.startsWith('.tmp-')) continue;
+    if (!isEntry && !isAtomicTempName(f)) continue;
     try {
       if (!isEntry) {
         // a temp file may belong to a writer that is running right now
         const s = await stat(path.join(dir, f));
-        if (Date.now() - s.mtimeMs < STALE_TEMP_MS) continue;
+        if (now() - s.mtimeMs < STALE_TEMP_MS) continue;
       }
       await unlink(path.join(dir, f));
       if (isEntry) removed++;

@@ -28,6 +28,8 @@ export type LaunchEvent =
 export interface LaunchOptions {
   /** argv of the MCP server: `[command, ...args]`. Run directly, never through a shell. */
   command: readonly string[];
+  /** The executable `command[0]` already resolved (resolveExecutable) in `cwd` on `env.PATH`; default: resolved here. */
+  file?: string;
   /** The child's complete environment (see buildChildEnv); nothing else is inherited. */
   env: Record<string, string>;
   /** Working directory of the child. */
@@ -90,7 +92,7 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const [command, ...args] = options.command;
   if (!command) throw new VaultMcpError('target_command is empty', { exitCode: 2 });
-  const file = resolveExecutable(command, options.env, options.cwd);
+  const file = options.file ?? resolveExecutable(command, options.env, options.cwd);
   const signals = options.signals ?? (process as unknown as SignalSource);
   const stdinGraceMs = options.stdinGraceMs ?? 2000;
   const killGraceMs = options.killGraceMs ?? 2000;

@@ -1,6 +1,5 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { loadCommandSettings, writeJson } from '../../output.js';
 
 /**
  * `docker vaultmcp cache clear [SERVICE]`: removes every cache entry (and the shared circuit-breaker state), or
@@ -22,7 +21,7 @@ export default class CacheClear extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(CacheClear);
     const { openSecretCacheDetailed, clearCacheDir } = await import('../../../core/cache/secret-cache.js');
-    const settings = await loadCommandSettings(this.ctx, flags.config);
+    const settings = await this.factory.settings(flags.config);
     const dir = settings.cache.dir;
     let removed: number;
     let scope: string;
@@ -52,7 +51,7 @@ export default class CacheClear extends BaseCommand {
       removed = await opened.cache.clear({ refs: [...refs.values()] });
       scope = service.name;
     }
-    if (flags.json) writeJson(this.ctx, { dir, scope, removed });
+    if (flags.json) this.out.json({ dir, scope, removed });
     else this.ctx.stdout.write(`removed ${removed} cache entr${removed === 1 ? 'y' : 'ies'}${scope === 'all' ? '' : ` of ${scope}`} from ${dir}\n`);
   }
 }

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { loadCommandSettings, writeJson } from '../../output.js';
 
 /**
  * `docker vaultmcp cache status [--json] [--names]`: the encrypted cache's entries (version, age, size, whether
@@ -25,7 +24,7 @@ export default class CacheStatus extends BaseCommand {
     const { readBreakerFile } = await import('../../../core/vault/breaker-state.js');
     const { formatAge } = await import('../../../core/resolve/resolver.js');
     const path = await import('node:path');
-    const settings = await loadCommandSettings(this.ctx, flags.config);
+    const settings = await this.factory.settings(flags.config);
     const { dir, enabled, ttl, max_stale: maxStale } = settings.cache;
 
     const opened = enabled ? await openSecretCacheDetailed(settings, this.ctx) : {};
@@ -57,7 +56,7 @@ export default class CacheStatus extends BaseCommand {
         })),
         breakers: breakerRows,
       };
-      writeJson(this.ctx, out);
+      this.out.json(out);
     } else {
       const lines = [
         `cache: ${dir} (${enabled ? (opened.cache ? `key from ${opened.cache.keySource === 'env' ? 'VAULTMCP_CACHE_KEY' : 'the OS keychain'}` : 'key unavailable') : 'disabled by cache.enabled: false'}; fresh ${ttl} s, served stale up to ${maxStale} s)`,

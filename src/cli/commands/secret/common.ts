@@ -1,14 +1,13 @@
 /**
- * What the `secret` commands share: scope flags, settings loading, the refusal of values in argv, output helpers
- * (JSON, aligned tables), the y/N confirmation. Kept light: heavy modules (OCI SDK, MCP SDK) are imported by the
+ * What the `secret` commands share: scope flags, opening the admin for them, the refusal of values in argv. Kept light: heavy modules (OCI SDK, MCP SDK) are imported by the
  * commands inside run().
  */
 import { Flags } from '@oclif/core';
 import type { AppContext } from '../../../core/context.js';
-import { ConfigError, UsageError, VaultMcpError } from '../../../core/errors.js';
+import { ConfigError, UsageError } from '../../../core/errors.js';
 import { COMPARTMENT_OCID, VAULT_OCID } from '../../../core/vault/refs.js';
 import type { Settings } from '../../../core/config/settings/index.js';
-import { loadCommandSettings } from '../../output.js';
+import { createFactory } from '../../factory.js';
 
 /** `--vault-id`, `--compartment-id`, `--key-id`: override settings vault.vault_id / compartment_id / key_id. */
 export const scopeFlags = {
@@ -32,7 +31,7 @@ export async function openSecretAdmin(
     compartmentId: checkOcidFlag('compartment-id', flags['compartment-id'], COMPARTMENT_OCID),
     ...extraScope,
   };
-  const settings = await loadCommandSettings(ctx, flags.config);
+  const settings = await createFactory(ctx).settings(flags.config);
   requireConfiguredVault(settings, scope, target);
   const module = await import('../../../app/secrets/index.js');
   return { settings, admin: await module.createSecretAdmin(settings, ctx, scope), module };
@@ -86,62 +85,4 @@ export function refuseValueInArgv(extra: readonly string[], command: string): vo
     `pipe the value on stdin (e.g. \`pbpaste | docker vaultmcp ${command} NAME\`), pass --from-file FILE, or run without it ` +
       `in a terminal to be prompted; if that was a real secret, it may be in your shell history now: consider rotating it`,
   );
-}
-
-
-/** Formats rows as aligned columns (first row = header); empty cells show as `-`. */
-export function formatTable(rows: ReadonlyArray<ReadonlyArray<string | number | undefined>>): string {
-  const cells = rows.map((r) => r.map((c) => (c === undefined || c === '' ? '-' : String(c))));
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
-}
-
-/** A date for tables: `2026-11-24 04:21` (UTC), or undefined. */
-export function shortTime(iso: string | undefined): string | undefined {
-  if (!iso) return undefined;
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  return new Date(t).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
-}
-
-/**
- * Asks a y/N question on stderr and reads one line from stdin; only when both are terminals. Ctrl-C, SIGTERM and
- * SIGHUP end the question with the terminal restored (readline puts it in raw mode) and exit 128+N.
- * @param nothingDone what to say was not done, e.g. "nothing was deleted"
- * @returns true for y/yes (any case)
- * @throws VaultMcpError exit 130 (Ctrl-C), 143 (SIGTERM), 129 (SIGHUP)
- */
-export async function confirm(ctx: AppContext, question: string, nothingDone = 'nothing was changed'): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: ctx.stdin, output: ctx.stderr, terminal: true });
-  const signals = [
-    ['SIGTERM', 143],
-    ['SIGHUP', 129],
-  ] as const;
-  const handlers: Array<[NodeJS.Signals, () => void]> = [];
-  try {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const interrupt = (what: string, exitCode: number) => {
-        ctx.stderr.write('\n');
-        reject(new VaultMcpError(`${what}; ${nothingDone}`, { exitCode }));
-      };
-      rl.question(`${question} [y/N] `).then(resolve, () => resolve(''));
-      rl.once('close', () => resolve(''));
-      rl.once('SIGINT', () => interrupt('aborted', 130));
-      for (const [signal, code] of signals) {
-        const handler = () => interrupt(`interrupted by ${signal}`, code);
-        handlers.push([signal, handler]);
-        process.once(signal, handler);
-      }
-    });
-    return /^(y|yes)$/i.test(answer.trim());
-  } finally {
-    for (const [signal, handler] of handlers) process.off(signal, handler);
-    rl.close();
-  }
-}
-
-/** True when a y/N question can be asked (stdin and stderr are terminals). */
-export function canConfirm(ctx: AppContext): boolean {
-  return !!ctx.stdin.isTTY && !!ctx.stderr.isTTY;
 }

@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { ExitCode, UsageError, VaultMcpError } from '../../../core/errors.js';
-import { canConfirm, confirm, openSecretAdmin, scopeFlags, shortTime } from './common.js';
-import { writeJson } from '../../output.js';
+import { openSecretAdmin, scopeFlags } from './common.js';
+import { shortTime } from '../../output.js';
+import { confirm } from '../../../ui/prompts/confirm.js';
 
 /**
  * `docker vaultmcp secret delete NAME [--version N]`: schedules deletion of a secret (all versions) or of one
@@ -30,7 +31,7 @@ export default class SecretDelete extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretDelete);
     const ctx = this.ctx;
-    if (!flags.yes && !canConfirm(ctx)) {
+    if (!flags.yes && !this.factory.canPrompt()) {
       throw new UsageError('refusing to delete without confirmation: stdin is not a terminal', 'pass --yes to confirm non-interactively');
     }
     const { admin, settings, module } = await openSecretAdmin(ctx, flags, {}, args.secret);
@@ -52,13 +53,13 @@ export default class SecretDelete extends BaseCommand {
     if (flags.version !== undefined) {
       const v = await admin.scheduleVersionDeletion(secret, flags.version, flags.days);
       await purgeCachedSecret(settings, ctx, { secretId: secret.id, name: secret.name });
-      if (flags.json) writeJson(ctx, { name: secret.name, id: secret.id, versionNumber: v.versionNumber, stages: v.stages, timeOfDeletion: v.timeOfDeletion });
+      if (flags.json) this.out.json({ name: secret.name, id: secret.id, versionNumber: v.versionNumber, stages: v.stages, timeOfDeletion: v.timeOfDeletion });
       else ctx.stdout.write(`Scheduled deletion of ${what} on ${shortTime(v.timeOfDeletion) ?? 'the chosen date'}\n  undo: docker vaultmcp secret restore ${secret.name} --version ${v.versionNumber}\n`);
       return;
     }
     const after = await admin.scheduleDeletion(secret, flags.days);
     await purgeCachedSecret(settings, ctx, { secretId: secret.id, name: secret.name });
-    if (flags.json) writeJson(ctx, { name: after.name, id: after.id, state: after.state, timeOfDeletion: after.timeOfDeletion });
+    if (flags.json) this.out.json({ name: after.name, id: after.id, state: after.state, timeOfDeletion: after.timeOfDeletion });
     else ctx.stdout.write(`Scheduled deletion of ${what} on ${shortTime(after.timeOfDeletion) ?? 'the chosen date'}; it no longer serves values\n  undo: docker vaultmcp secret restore ${secret.name}\n`);
   }
 }

@@ -2,8 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { UsageError, VaultError } from '../../../core/errors.js';
 import { STAGES } from '../../../core/vault/refs.js';
-import { formatTable, openSecretAdmin, scopeFlags, shortTime } from './common.js';
-import { writeJson } from '../../output.js';
+import { openSecretAdmin, scopeFlags } from './common.js';
+import { formatTable, shortTime } from '../../output.js';
 
 /**
  * `docker vaultmcp secret get NAME|REF`: a secret version's metadata with the value masked; `--reveal` writes the
@@ -82,7 +82,7 @@ export default class SecretGet extends BaseCommand {
             utf8 = undefined;
           }
         }
-        writeJson(this.ctx, {
+        this.out.json({
           ...meta,
           value: flags.reveal ? { base64: read.bytes.toString('base64'), ...(utf8 !== undefined ? { utf8 } : {}) } : maskSecret(read.bytes),
         });

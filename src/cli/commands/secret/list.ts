@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../base-command.js';
-import { formatTable, openSecretAdmin, scopeFlags, shortTime } from './common.js';
-import { writeJson } from '../../output.js';
+import { openSecretAdmin, scopeFlags } from './common.js';
+import { formatTable, shortTime } from '../../output.js';
 
 /**
  * `docker vaultmcp secret list`: every secret of the configured vault in the configured compartment (ListSecrets,
@@ -19,7 +19,7 @@ export default class SecretList extends BaseCommand {
     const { admin } = await openSecretAdmin(this.ctx, flags);
     const secrets = await admin.list();
     if (flags.json) {
-      writeJson(this.ctx, secrets);
+      this.out.json(secrets);
       return;
     }
     if (secrets.length === 0) {

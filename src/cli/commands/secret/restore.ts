@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { openSecretAdmin, scopeFlags } from './common.js';
-import { writeJson } from '../../output.js';
 
 /** `docker vaultmcp secret restore NAME [--version N]`: cancels a scheduled deletion of a secret or a version. */
 export default class SecretRestore extends BaseCommand {
@@ -22,12 +21,12 @@ export default class SecretRestore extends BaseCommand {
     const { secret } = await admin.locate(args.secret);
     if (flags.version !== undefined) {
       const v = await admin.cancelVersionDeletion(secret, flags.version);
-      if (flags.json) writeJson(this.ctx, { name: secret.name, id: secret.id, versionNumber: v.versionNumber, stages: v.stages });
+      if (flags.json) this.out.json({ name: secret.name, id: secret.id, versionNumber: v.versionNumber, stages: v.stages });
       else this.ctx.stdout.write(`Restored version ${v.versionNumber} of secret '${secret.name}' (${v.stages.join(', ')}): its deletion is cancelled\n`);
       return;
     }
     const after = await admin.cancelDeletion(secret);
-    if (flags.json) writeJson(this.ctx, { name: after.name, id: after.id, state: after.state });
+    if (flags.json) this.out.json({ name: after.name, id: after.id, state: after.state });
     else this.ctx.stdout.write(`Restored secret '${after.name}' (${after.state}): its deletion is cancelled\n`);
   }
 }

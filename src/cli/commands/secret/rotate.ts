@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { openSecretAdmin, refuseValueInArgv, scopeFlags } from './common.js';
-import { writeJson } from '../../output.js';
 
 /**
  * `docker vaultmcp secret rotate NAME`: a new CURRENT version of an existing secret (the old CURRENT becomes
@@ -49,10 +48,10 @@ export default class SecretRotate extends BaseCommand {
     const { admin, settings, module: secretAdmin } = await openSecretAdmin(ctx, flags, {}, args.name);
     // as in upload: piped/file values are checked before any vault call, prompts after the secret is found
     const source = { fromFile: flags['from-file'], generate: flags.generate, trim: flags.trim };
-    let value = willPrompt(ctx, source) ? undefined : await readSecretValue(ctx, { label: `secret '${args.name}'`, ...source });
+    let value = willPrompt(ctx, source) ? undefined : await readSecretValue(ctx, { label: `secret '${args.name}'`, ...source, prompt: this.secretPrompt() });
     const { secret } = await admin.locate(args.name);
     admin.assertWritable(secret);
-    value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source });
+    value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source, prompt: this.secretPrompt() });
     const say = (line: string) => {
       if (!flags.json) ctx.stderr.write(`vaultmcp: ${line}\n`);
     };
@@ -99,7 +98,7 @@ export default class SecretRotate extends BaseCommand {
     const { maskSecret } = await import('../../../core/mask.js');
     const masked = maskSecret(value.bytes);
     if (flags.json) {
-      writeJson(ctx, {
+      this.out.json({
         name: secret.name,
         id: secret.id,
         versionNumber: result.versionNumber,

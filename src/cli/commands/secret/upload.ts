@@ -2,7 +2,6 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { UsageError } from '../../../core/errors.js';
 import { checkOcidFlag, openSecretAdmin, refuseValueInArgv, scopeFlags } from './common.js';
-import { writeJson } from '../../output.js';
 import { KEY_OCID } from '../../../core/vault/refs.js';
 
 /**
@@ -49,7 +48,7 @@ export default class SecretUpload extends BaseCommand {
     const { purgeCachedSecret } = module;
     // A piped or file value is read and checked (size, emptiness) before any vault call; a prompt comes after the
     // settings and the secret's state are checked, so nobody types a value that cannot be stored.
-    const read = () => readSecretValue(this.ctx, { label: `secret '${args.name}'`, fromFile: flags['from-file'], trim: flags.trim });
+    const read = () => readSecretValue(this.ctx, { label: `secret '${args.name}'`, fromFile: flags['from-file'], trim: flags.trim, prompt: this.secretPrompt() });
     let value = willPrompt(this.ctx, { fromFile: flags['from-file'] }) ? undefined : await read();
     const existing = await admin.prepareUpload(args.name);
     value ??= await read();
@@ -61,7 +60,7 @@ export default class SecretUpload extends BaseCommand {
     const { maskSecret } = await import('../../../core/mask.js');
     const masked = maskSecret(value.bytes);
     if (flags.json) {
-      writeJson(this.ctx, {
+      this.out.json({
         action: result.created ? 'created' : 'updated',
         name: result.secret.name,
         id: result.secret.id,

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { formatTable, openSecretAdmin, scopeFlags, shortTime } from './common.js';
-import { writeJson } from '../../output.js';
+import { openSecretAdmin, scopeFlags } from './common.js';
+import { formatTable, shortTime } from '../../output.js';
 
 /**
  * `docker vaultmcp secret versions NAME`: every version of a secret (ListSecretVersions, all pages) with its
@@ -22,7 +22,7 @@ export default class SecretVersions extends BaseCommand {
     const { secret } = await admin.locate(args.secret);
     const versions = await admin.versions(secret.id);
     if (flags.json) {
-      writeJson(this.ctx, { name: secret.name, id: secret.id, state: secret.state, versions });
+      this.out.json({ name: secret.name, id: secret.id, state: secret.state, versions });
       return;
     }
     this.ctx.stdout.write(`${secret.name}  ${secret.id}  ${secret.state}\n`);

@@ -1,5 +1,4 @@
 import { BaseCommand } from '../../base-command.js';
-import { loadCommandSettings, writeJson } from '../../output.js';
 
 /**
  * `docker vaultmcp service list [--json]`: every service definition the plugin can run (user dir, system dir,
@@ -16,7 +15,7 @@ export default class ServiceList extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(ServiceList);
     // nothing here reads settings, but a wrong --config path must not pass silently
-    if (flags.config) await loadCommandSettings(this.ctx, flags.config);
+    if (flags.config) await this.factory.settings(flags.config);
     const { listServices } = await import('../../../core/config/services/index.js');
     const rows = await listServices(this.ctx);
     if (flags.json) {
@@ -29,7 +28,7 @@ export default class ServiceList extends BaseCommand {
         ...(r.shadowedBy ? { shadowedBy: r.shadowedBy } : {}),
         ...(r.error ? { error: r.error } : {}),
       }));
-      writeJson(this.ctx, out);
+      this.out.json(out);
       return;
     }
     const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));

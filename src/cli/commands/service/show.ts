@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
-import { loadCommandSettings, writeJson } from '../../output.js';
 import { warn } from '../../../core/context.js';
 
 /**
@@ -26,7 +25,7 @@ export default class ServiceShow extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ServiceShow);
     // nothing here reads settings, but a wrong --config path must not pass silently
-    if (flags.config) await loadCommandSettings(this.ctx, flags.config);
+    if (flags.config) await this.factory.settings(flags.config);
     const { loadService, selectEnvironment, knownEnvironments } = await import('../../../core/config/services/index.js');
     const { DEFAULT_PASSTHROUGH } = await import('../../../core/launcher/env.js');
     const service = await loadService(args.service, this.ctx);
@@ -58,7 +57,7 @@ export default class ServiceShow extends BaseCommand {
       defaultPassthrough: DEFAULT_PASSTHROUGH,
     };
     if (flags.json) {
-      writeJson(this.ctx, view);
+      this.out.json(view);
       return;
     }
     const out: string[] = [];

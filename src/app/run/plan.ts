@@ -1,0 +1,105 @@
+import type { AppContext } from '../../core/context.js';
+import type { LoadedSettings, Settings } from '../../core/config/settings/index.js';
+import type { SecretSpec, ServiceDefinition, ServiceSelection } from '../../core/config/services/index.js';
+
+/**
+ * What a launch of a service will be, before any secret is read: the settings, the service definition and its
+ * environment, the command, the server's working directory and environment (without secrets), and the executable
+ * that command resolves to there. `run`, `run --test`, doctor and `secret rotate --verify` all plan with this one
+ * function, so they agree on which file would run where.
+ */
+export interface RunPlan {
+  settings: Settings;
+  /** The environment name from settings (OCI_VAULT_ENVIRONMENT), when no `--env` was given. */
+  settingsEnvironment?: string;
+  service: ServiceDefinition;
+  selection: ServiceSelection;
+  /** target_command plus the extra arguments. */
+  command: string[];
+  /** The server's working directory (created private and empty unless the service or `--cwd` names one). */
+  workdir: string;
+  /** The server's environment without secrets (allowlisted parent variables, passthrough_env, env_overrides). */
+  baseEnv: Record<string, string>;
+  /** Where each variable of `baseEnv` came from (names only, for `--verbose`). */
+  baseOrigins: Record<string, EnvOrigin>;
+  /** The executable `command[0]` resolves to on `baseEnv.PATH` in `workdir`, or why it does not. */
+  executable: string | Error;
+  /** Lines for stderr (environment selection; settings warnings come with `onSettings`). Never values. */
+  warnings: string[];
+}
+
+/**
+ * Plans a launch. Settings and the service file are loaded concurrently (a settings error still wins over a service
+ * error, as if loaded one after the other).
+ * @param request.service name or path; `env` the `--env`; `config` the `--config FILE`; `cwd` the `--cwd`
+ * @param options.settings already loaded settings (doctor, rotate --verify), instead of loading them here
+ * @param options.onSettings called as soon as settings are known, before the service is (their warnings are
+ *   the caller's to show; the fast path also starts the keychain read then)
+ * @throws ConfigError/UsageError (exit 2) for settings or service errors; the launcher's errors for a bad `cwd`
+ */
+export async function planRun(
+  ctx: AppContext,
+  request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[] },
+  options: { settings?: LoadedSettings; onSettings?: (settings: LoadedSettings) => void } = {},
+): Promise<RunPlan> {
+  const [{ loadSettings }, { loadService, selectEnvironment }] = await Promise.all([
+    import('../../core/config/settings/index.js'),
+    import('../../core/config/services/index.js'),
+  ]);
+  const settingsLoading = options.settings ? Promise.resolve(options.settings) : loadSettings(ctx, { configFile: request.config });
+  const serviceLoading = loadService(request.service, ctx);
+  serviceLoading.catch(() => {}); // reported below, after any settings error
+  const loaded = await settingsLoading;
+  options.onSettings?.(loaded);
+  const service = await serviceLoading;
+  const selection = selectEnvironment(service, request.env ?? loaded.environment);
+  const command = [...service.target_command, ...(request.extraArgs ?? [])];
+
+  const { buildChildEnv, resolveExecutable, serverWorkingDirectory } = await import('../../core/launcher/index.js');
+  const base = buildChildEnv({ parent: ctx.env, passthrough: service.passthrough_env, overrides: selection.overrides });
+  // Not the caller's directory by default: a cloned repository's node_modules/.npmrc must not pick the server.
+  const workdir = await serverWorkingDirectory(ctx, request.cwd ?? service.cwd);
+  let executable: string | Error;
+  try {
+    executable = resolveExecutable(command[0]!, base.env, workdir);
+  } catch (err) {
+    executable = err as Error;
+  }
+  return {
+    settings: loaded.settings,
+    settingsEnvironment: loaded.environment,
+    service,
+    selection,
+    command,
+    workdir,
+    baseEnv: base.env,
+    baseOrigins: base.origin,
+    executable,
+    warnings: selection.warnings,
+  };
+}
+
+/**
+ * The server's complete environment: the plan's base environment plus the secrets (a secret replaces an
+ * env_overrides entry of the same name, with a warning).
+ * @returns the environment and warnings for stderr (names only)
+ */
+export function withSecrets(
+  plan: RunPlan,
+  secrets: Readonly<Record<string, string>>,
+): { env: Record<string, string>; origins: Record<string, EnvOrigin>; warnings: string[] } {
+  const env = { ...plan.baseEnv };
+  const origins = { ...plan.baseOrigins };
+  const warnings: string[] = [];
+  for (const [name, value] of Object.entries(secrets)) {
+    if (Object.hasOwn(plan.selection.overrides, name)) warnings.push(`env_overrides.${name} is replaced by the secret of the same name`);
+    env[name] = value;
+    origins[name] = 'secret';
+  }
+  return { env, origins, warnings };
+}
+
+/** Where a variable of the server's environment came from. */
+export type EnvOrigin = 'default' | 'passthrough' | 'override' | 'secret';
+
+export type { SecretSpec };

@@ -1,0 +1,18 @@
+/** What `run` was asked to do (flags already parsed, by oclif or the fast path: cli/run-flags.ts). */
+export interface RunRequest {
+  /** Service name or path to a service file. */
+  service: string;
+  /** `--env`; undefined → OCI_VAULT_ENVIRONMENT → default names. */
+  env?: string;
+  /** `--config FILE`. */
+  config?: string;
+  test: boolean;
+  json: boolean;
+  verbose: boolean;
+  offline: boolean;
+  refresh: boolean;
+  /** `--cwd`: the server's working directory (a path or `inherit`); default the service's `cwd`, else private. */
+  cwd?: string;
+  /** Arguments after `--`, verbatim; appended to target_command. */
+  extraArgs: string[];
+}

@@ -1,0 +1,84 @@
+import os from 'node:os';
+import type { AppContext } from '../core/context.js';
+import type { Keychain } from '../core/keychain.js';
+import type { Settings } from '../core/config/settings/index.js';
+import type { VaultAccess } from '../core/vault/access.js';
+import { createOutput, type Output } from './output.js';
+
+/**
+ * What a command gets from the outside world (the `gh` factory pattern, STYLE.md): the context (environment,
+ * directories, streams, clock), the one rule for whether we may prompt, the output module, and lazy providers of
+ * the expensive pieces (settings, vault access, keychain), each built once per invocation and only when asked.
+ * Tests build a factory over their own context.
+ */
+export interface CommandFactory {
+  readonly ctx: AppContext;
+  readonly out: Output;
+  /**
+   * The one rule for interactive input: stdin and stderr are terminals (we read keys from stdin and ask on stderr).
+   * Masked value prompts, y/N questions and the wizard all ask it.
+   */
+  canPrompt(): boolean;
+  /** Whether a full-screen Ink UI may be drawn: we may prompt, and stdout (where Ink draws) is a terminal too. */
+  canDrawScreen(): boolean;
+  /** Settings for `--config` plus the usual sources, loaded once; their warnings go to stderr. */
+  settings(configFile?: string): Promise<Settings>;
+  /** The vault access for `settings` (clients built on first call; passphrases from the OS keychain). */
+  vault(settings: Settings): Promise<VaultAccess>;
+  /** The process's OS keychain (the addon is loaded on first use). */
+  keychain(): Promise<Keychain>;
+}
+
+/**
+ * Builds the factory over `ctx`.
+ * @param ctx the invocation's context (processContext() for a real run)
+ */
+export function createFactory(ctx: AppContext): CommandFactory {
+  const out = createOutput(ctx);
+  const settingsByFile = new Map<string, Promise<Settings>>();
+  return {
+    ctx,
+    out,
+    canPrompt: () => !!ctx.stdin.isTTY && !!ctx.stderr.isTTY,
+    canDrawScreen: () => !!ctx.stdin.isTTY && !!ctx.stderr.isTTY && !!ctx.stdout.isTTY,
+    settings(configFile) {
+      const key = configFile ?? '';
+      let loading = settingsByFile.get(key);
+      if (!loading) {
+        loading = import('../core/config/settings/index.js').then(async ({ loadSettings }) => {
+          const loaded = await loadSettings(ctx, { configFile });
+          for (const w of loaded.warnings) out.warn(w);
+          return loaded.settings;
+        });
+        settingsByFile.set(key, loading);
+      }
+      return loading;
+    },
+    async vault(settings) {
+      const [{ createVaultAccess }, { lookupPassphraseFromKeychain }] = await Promise.all([import('../core/vault/access.js'), import('../core/keychain.js')]);
+      return createVaultAccess({ settings, env: ctx, lookupPassphrase: lookupPassphraseFromKeychain });
+    },
+    async keychain() {
+      const { sharedKeychain } = await import('../core/keychain.js');
+      return sharedKeychain();
+    },
+  };
+}
+
+/**
+ * The context of the running process with stdin/stdout/stderr read from `process` on first use: in the Bun
+ * binary the first of them builds Node's stream machinery (~12 ms of CPU), which `run`'s fast path overlaps with
+ * the keychain's answer instead of paying before everything else.
+ * @param onStdout called the first time stdout is touched (the fast path then knows it must flush it on exit)
+ */
+export function lazyProcessContext(onStdout: () => void = () => {}): AppContext {
+  const ctx = { env: process.env, cwd: process.cwd(), homeDir: process.env.HOME || os.homedir(), now: () => Date.now() };
+  for (const name of ['stdin', 'stdout', 'stderr'] as const) {
+    const get = () => {
+      if (name === 'stdout') onStdout();
+      return process[name];
+    };
+    Object.defineProperty(ctx, name, { get, enumerable: true, configurable: true });
+  }
+  return ctx as AppContext;
+}
