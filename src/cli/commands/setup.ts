@@ -144,10 +144,10 @@ export default class Setup extends BaseCommand {
     if (existing !== undefined && !flags.force) {
       throw new UsageError(`${resolverFile} already exists`, 'pass --force to replace it (a backup is kept), or run setup in a terminal');
     }
-    const { createOciClients } = await import('../../core/vault/index.js');
+    const { createVaultAccess } = await import('../../core/vault/access.js');
     const { lookupPassphraseFromKeychain } = await import('../../core/keychain.js');
-    const clients = await createOciClients(setup.draftSettings(answers), ctx, { lookupPassphrase: lookupPassphraseFromKeychain });
-    const tested = await setup.testSignedCall(clients, answers.vaultId, AbortSignal.timeout(flags['timeout-ms']));
+    const access = createVaultAccess({ settings: setup.draftSettings(answers), env: ctx, lookupPassphrase: lookupPassphraseFromKeychain });
+    const tested = await setup.testSignedCall(access, answers.vaultId, AbortSignal.timeout(flags['timeout-ms']));
     const { backup } = await setup.writeResolverYaml(resolverFile, text);
     if (flags.json) {
       writeJson(ctx, { written: true, file: resolverFile, backup: backup ?? null, test: tested });

@@ -1,33 +1,31 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Box, Text, useApp, useInput } from 'ink';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useReducer, useRef, useState, type ReactNode } from 'react';
 import type { AppContext } from '../../core/context.js';
 import { buildDoctorChecks, runChecks, summarize, type DoctorReport } from '../../app/doctor/index.js';
 import { isVaultMcpError } from '../../core/errors.js';
-import { createOciClients, type OciClients } from '../../core/vault/index.js';
 import type { AuthMethod } from '../../core/config/settings/index.js';
 import {
-  appendOciProfile,
-  draftSettings,
-  installPlugin,
+  initialWizardState,
   isEncryptedPem,
+  keyFileIsEncrypted,
   keyFingerprint,
-  listCompartments,
-  listKeys,
-  listVaults,
+  newProfileOf,
+  performWizardEffect,
+  reduceWizard,
   renderOciProfile,
   renderResolverYaml,
   resolverFilePath,
-  storePassphrase,
-  testSignedCall,
-  writeResolverYaml,
+  wizardAnswers,
+  wizardEffect,
   type CompartmentChoice,
   type KeyChoice,
   type OciConfigFileInfo,
+  type OciProfileInfo,
   type PluginInstallPlan,
   type SetupAnswers,
   type VaultChoice,
+  type WizardStep,
 } from '../../app/setup/index.js';
 import { Confirm } from '../components/confirm.js';
 import { SelectList, type Choice } from '../components/select-list.js';
@@ -60,28 +58,7 @@ export interface WizardResult {
   messages: string[];
 }
 
-type Step =
-  | 'profile'
-  | 'new-file'
-  | 'new-name'
-  | 'new-tenancy'
-  | 'new-user'
-  | 'new-key'
-  | 'new-region'
-  | 'new-confirm'
-  | 'auth'
-  | 'region'
-  | 'passphrase'
-  | 'compartment'
-  | 'vault'
-  | 'key'
-  | 'test'
-  | 'store-pass'
-  | 'review'
-  | 'plugin'
-  | 'doctor';
-
-const TITLES: Record<Step, string> = {
+const TITLES: Record<WizardStep, string> = {
   profile: 'OCI config profile',
   'new-file': 'New profile: OCI config file',
   'new-name': 'New profile: name',
@@ -103,94 +80,74 @@ const TITLES: Record<Step, string> = {
   doctor: 'Doctor',
 };
 
-interface Draft {
-  configFile?: string;
-  profile?: string;
-  authMethod?: AuthMethod;
-  region?: string;
-  keyFile?: string;
-  profileFingerprint?: string;
-  profileHasPassphrase?: boolean;
-  passphrase?: string;
-  storePass?: boolean;
-  compartment?: CompartmentChoice;
-  vault?: VaultChoice;
-  key?: KeyChoice | null;
-  // new profile
-  newFile?: string;
-  newName?: string;
-  newTenancy?: string;
-  newUser?: string;
-  newKeyFile?: string;
-  newFingerprint?: string;
-}
+const LOADING_WHAT: Partial<Record<WizardStep, string>> = { compartment: 'compartments', vault: 'vaults', key: 'keys', test: 'a signed call' };
 
 const OCID = (kind: string) => new RegExp(`^ocid1\\.${kind}\\.[a-z0-9-]+\\.[a-z0-9-]*\\.[A-Za-z0-9._-]+$`);
 const REGION = /^[a-z]+(-[a-z0-9]+)+-\d+$/;
 
 /**
- * The interactive setup wizard (Ink). Nothing is written before the final confirmed step, except a new OCI
- * config profile, which has its own confirmation. Esc goes back one step; Ctrl-C quits (Ink's exitOnCtrlC).
+ * The interactive setup wizard (Ink): renders the state of the step reducer (app/setup/wizard-state.ts), turns
+ * keys into its events and performs the effect the state asks for (app/setup/wizard-effects.ts). Nothing is
+ * written before the final confirmed step, except a new OCI config profile, which has its own confirmation.
+ * Esc goes back one step; Ctrl-C quits (Ink's exitOnCtrlC).
  */
 export function SetupWizard(props: WizardProps) {
   const { ctx } = props;
   const { exit } = useApp();
-  const [step, setStep] = useState<Step>('profile');
-  const [history, setHistory] = useState<Step[]>([]);
-  const [draft, setDraft] = useState<Draft>({});
-  const [messages, setMessages] = useState<Array<{ text: string; ok: boolean }>>([]);
-  const result = useRef<WizardResult>({ written: false, file: props.resolverFile, messages: [] });
+  const [state, dispatch] = useReducer(reduceWizard, props, (p) =>
+    initialWizardState({ configs: p.configs, defaults: p.defaults, endpoint: p.endpoint, resolverFile: p.resolverFile, existingResolver: p.existingResolver, pluginPlan: p.pluginPlan }),
+  );
+  const { step, draft, load } = state;
+  const doctorReport = useRef<DoctorReport>(undefined);
+  const effect = wizardEffect(state);
 
-  const go = (next: Step, patch: Partial<Draft> = {}) => {
-    setDraft((d) => ({ ...d, ...patch }));
-    setHistory((h) => [...h, step]);
-    setStep(next);
-  };
-  const back = () => {
-    setHistory((h) => {
-      if (h.length === 0) return h;
-      setStep(h[h.length - 1]!);
-      return h.slice(0, -1);
-    });
-  };
-  const note = (m: string, ok = true) => {
-    result.current.messages.push(m);
-    setMessages((ms) => [...ms, { text: m, ok }]);
-  };
-  const finish = () => {
-    props.onDone(result.current);
-    exit();
-  };
+  useEffect(() => {
+    if (!effect || effect.kind === 'run-doctor') return;
+    const controller = new AbortController();
+    let live = true;
+    void performWizardEffect(effect, { ctx, errorText: errText }, controller.signal).then((event) => live && dispatch(event));
+    return () => {
+      live = false;
+      controller.abort();
+    };
+    // one run per effect id (the reducer ignores stale outcomes anyway)
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [effect?.id]);
 
-  const answers = (d: Draft): SetupAnswers => ({
-    configFile: d.configFile!,
-    profile: d.profile!,
-    authMethod: d.authMethod!,
-    region: d.region,
-    compartmentId: d.compartment?.id ?? '',
-    vaultId: d.vault?.id ?? '',
-    keyId: d.key?.id,
-    endpoint: props.endpoint,
-  });
+  useEffect(() => {
+    if (state.outcome === 'finished') {
+      props.onDone({ written: state.written, file: props.resolverFile, backup: state.backup, doctor: doctorReport.current, messages: state.notes.map((n) => n.text) });
+      exit();
+    } else if (state.outcome === 'cancelled') {
+      exit();
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [state.outcome]);
 
-  const clientsFor = (d: Draft): Promise<OciClients> =>
-    createOciClients(draftSettings({ ...answers(d), compartmentId: d.compartment?.id, vaultId: d.vault?.id }), ctx, {
-      lookupPassphrase: async () => d.passphrase,
-    });
-
-  const afterAuth = (d: Draft): Step => (d.authMethod === 'api_key' || d.authMethod === 'session_token') && d.keyFile && !d.profileHasPassphrase && needsPassphrase(d.keyFile) ? 'passphrase' : 'compartment';
+  const back = () => dispatch({ type: 'back' });
+  // the resolver.yaml preview, rendered once per visit of the review step, so the text confirmed is the text shown
+  const preview = useMemo(() => {
+    if (step !== 'review') return undefined;
+    try {
+      return { text: renderResolverYaml(wizardAnswers(state), props.existingResolver) };
+    } catch (err) {
+      return { error: errText(err) };
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [step, state.seq]);
+  const messages = state.notes;
 
   let body: ReactNode;
   switch (step) {
     case 'profile': {
-      const items: Choice<{ file: string; profile?: string } | 'new'>[] = [];
+      const items: Choice<{ file: string; profile: OciProfileInfo } | 'new'>[] = [];
       for (const cfg of props.configs) {
         for (const p of cfg.profiles) {
-          items.push({ label: `${p.name}`, description: `${cfg.file}${p.region ? `  ${p.region}` : ''}${p.hasSessionToken ? '  session token' : ''}`, value: { file: cfg.file, profile: p.name } });
+          items.push({ label: `${p.name}`, description: `${cfg.file}${p.region ? `  ${p.region}` : ''}${p.hasSessionToken ? '  session token' : ''}`, value: { file: cfg.file, profile: p } });
         }
       }
       items.push({ label: '+ Create a profile from an existing API key', value: 'new' });
-      const initial = Math.max(0, items.findIndex((i) => i.value !== 'new' && i.value.profile === props.defaults.profile && (!props.defaults.configFile || i.value.file === props.defaults.configFile)));
+      const initial = Math.max(0, items.findIndex((i) => i.value !== 'new' && i.value.profile.name === props.defaults.profile && (!props.defaults.configFile || i.value.file === props.defaults.configFile)));
       body = (
         <Box flexDirection="column">
           {items.length === 1 ? <Text>No OCI config profile found in {props.configs.map((c) => c.file).join(', ')}.</Text> : <Text>Which OCI config profile should sign requests?</Text>}
@@ -198,19 +155,8 @@ export function SetupWizard(props: WizardProps) {
             items={items}
             initialIndex={initial}
             onSelect={(v) => {
-              if (v === 'new') return go('new-file');
-              const cfg = props.configs.find((c) => c.file === v.file)!;
-              const p = cfg.profiles.find((x) => x.name === v.profile)!;
-              go('auth', {
-                configFile: v.file,
-                profile: p.name,
-                region: props.defaults.region ?? p.region,
-                keyFile: p.keyFile,
-                profileFingerprint: p.fingerprint,
-                profileHasPassphrase: p.hasPassphrase,
-                authMethod: props.defaults.authMethod ?? (p.hasSessionToken && !p.user ? 'session_token' : 'api_key'),
-                passphrase: undefined,
-              });
+              if (v === 'new') return dispatch({ type: 'newProfileChosen' });
+              void keyFileIsEncrypted(v.profile.keyFile).then((keyEncrypted) => dispatch({ type: 'profileChosen', configFile: v.file, profile: v.profile, keyEncrypted }));
             }}
             onBack={back}
           />
@@ -224,7 +170,7 @@ export function SetupWizard(props: WizardProps) {
           label="OCI config file to add the profile to"
           initial={props.configs.find((c) => c.exists)?.file ?? props.configs.find((c) => c.origin === '~/.oci/config')?.file ?? ''}
           validate={(v) => (v ? undefined : 'enter a path')}
-          onSubmit={(v) => go('new-name', { newFile: expandHome(v, ctx.homeDir) })}
+          onSubmit={(v) => dispatch({ type: 'answer', value: expandHome(v, ctx.homeDir) })}
           onBack={back}
         />
       );
@@ -236,46 +182,40 @@ export function SetupWizard(props: WizardProps) {
           label="Profile name"
           initial={taken.has('DEFAULT') ? 'VAULTMCP' : 'DEFAULT'}
           validate={(v) => (!/^[A-Za-z0-9_.-]+$/.test(v) ? 'letters, digits, _ . - only' : taken.has(v) ? `profile [${v}] already exists in ${draft.newFile}: choose another name` : undefined)}
-          onSubmit={(v) => go('new-tenancy', { newName: v })}
+          onSubmit={(v) => dispatch({ type: 'answer', value: v })}
           onBack={back}
         />
       );
       break;
     }
     case 'new-tenancy':
-      body = <TextPrompt label="Tenancy OCID" initial={draft.newTenancy} validate={(v) => (OCID('tenancy').test(v) ? undefined : 'expected ocid1.tenancy.oc1..…')} onSubmit={(v) => go('new-user', { newTenancy: v })} onBack={back} />;
+      body = <TextPrompt label="Tenancy OCID" initial={draft.newTenancy} validate={(v) => (OCID('tenancy').test(v) ? undefined : 'expected ocid1.tenancy.oc1..…')} onSubmit={(v) => dispatch({ type: 'answer', value: v })} onBack={back} />;
       break;
     case 'new-user':
-      body = <TextPrompt label="User OCID" initial={draft.newUser} validate={(v) => (OCID('user').test(v) ? undefined : 'expected ocid1.user.oc1..…')} onSubmit={(v) => go('new-key', { newUser: v })} onBack={back} />;
+      body = <TextPrompt label="User OCID" initial={draft.newUser} validate={(v) => (OCID('user').test(v) ? undefined : 'expected ocid1.user.oc1..…')} onSubmit={(v) => dispatch({ type: 'answer', value: v })} onBack={back} />;
       break;
     case 'new-key':
-      body = <NewKeyStep homeDir={ctx.homeDir} initial={draft.newKeyFile} onBack={back} onDone={(file, fp, pass) => go('new-region', { newKeyFile: file, newFingerprint: fp, passphrase: pass })} />;
+      body = (
+        <NewKeyStep
+          homeDir={ctx.homeDir}
+          initial={draft.newKeyFile}
+          onBack={back}
+          onDone={(keyFile, fingerprint, passphrase) => dispatch({ type: 'newKeyRead', keyFile, fingerprint, passphrase })}
+        />
+      );
       break;
     case 'new-region':
-      body = <TextPrompt label="Home region (e.g. eu-frankfurt-1)" initial={draft.region ?? props.defaults.region ?? ''} validate={(v) => (REGION.test(v) ? undefined : 'expected a region identifier such as eu-frankfurt-1')} onSubmit={(v) => go('new-confirm', { region: v })} onBack={back} />;
+      body = <TextPrompt label="Home region (e.g. eu-frankfurt-1)" initial={draft.region ?? props.defaults.region ?? ''} validate={(v) => (REGION.test(v) ? undefined : 'expected a region identifier such as eu-frankfurt-1')} onSubmit={(v) => dispatch({ type: 'answer', value: v })} onBack={back} />;
       break;
     case 'new-confirm': {
-      const profileText = renderOciProfile(draft.newName!, { tenancy: draft.newTenancy!, user: draft.newUser!, fingerprint: draft.newFingerprint!, keyFile: draft.newKeyFile!, region: draft.region! });
+      const profileText = renderOciProfile(draft.newName!, newProfileOf(draft));
       body = (
         <Box flexDirection="column">
           <Text>{`This profile will be appended to ${draft.newFile} (nothing else in it changes):`}</Text>
           <Box borderStyle="round" paddingX={1}>
             <Text>{profileText.trimEnd()}</Text>
           </Box>
-          <Confirm
-            question="Add it?"
-            defaultYes
-            onBack={back}
-            onAnswer={(yes) => {
-              if (!yes) return back();
-              appendOciProfile(draft.newFile!, draft.newName!, { tenancy: draft.newTenancy!, user: draft.newUser!, fingerprint: draft.newFingerprint!, keyFile: draft.newKeyFile!, region: draft.region! }, ctx.homeDir)
-                .then(() => {
-                  note(`added profile [${draft.newName}] to ${draft.newFile}`);
-                  go('auth', { configFile: draft.newFile, profile: draft.newName, keyFile: draft.newKeyFile, profileFingerprint: draft.newFingerprint, profileHasPassphrase: false, authMethod: 'api_key' });
-                })
-                .catch((err) => note(`could not add the profile: ${errText(err)}`, false));
-            }}
-          />
+          <Confirm question="Add it?" defaultYes onBack={back} onAnswer={(yes) => dispatch({ type: 'confirmed', yes })} />
         </Box>
       );
       break;
@@ -290,7 +230,7 @@ export function SetupWizard(props: WizardProps) {
       body = (
         <Box flexDirection="column">
           <Text>How should docker vaultmcp authenticate?</Text>
-          <SelectList items={methods} initialIndex={Math.max(0, methods.findIndex((m) => m.value === draft.authMethod))} onSelect={(m) => go('region', { authMethod: m })} onBack={back} />
+          <SelectList items={methods} initialIndex={Math.max(0, methods.findIndex((m) => m.value === draft.authMethod))} onSelect={(method) => dispatch({ type: 'authChosen', method })} onBack={back} />
         </Box>
       );
       break;
@@ -301,10 +241,7 @@ export function SetupWizard(props: WizardProps) {
           label="Region of the vault"
           initial={draft.region ?? ''}
           validate={(v) => (REGION.test(v) ? undefined : 'expected a region identifier such as eu-frankfurt-1')}
-          onSubmit={(v) => {
-            const d = { ...draft, region: v };
-            go(afterAuth(d), { region: v });
-          }}
+          onSubmit={(v) => dispatch({ type: 'answer', value: v })}
           onBack={back}
         />
       );
@@ -313,102 +250,17 @@ export function SetupWizard(props: WizardProps) {
       body = (
         <Box flexDirection="column">
           <Text>{`${draft.keyFile} is encrypted. Its passphrase is used in memory for this setup (you can store it in the OS keychain later).`}</Text>
-          <PassphraseStep keyFile={draft.keyFile!} onBack={back} onDone={(p) => go('compartment', { passphrase: p })} />
+          <PassphraseStep keyFile={draft.keyFile!} onBack={back} onDone={(passphrase) => dispatch({ type: 'passphraseEntered', passphrase })} />
         </Box>
       );
       break;
     case 'compartment':
-      body = (
-        <Loader
-          what="compartments"
-          load={async () => {
-            const clients = await clientsFor(draft);
-            const tenancy = clients.auth.tenancyId ?? (await tenancyOf(draft));
-            if (!tenancy) throw new Error('the tenancy OCID is not known for this auth method');
-            return listCompartments(clients, tenancy);
-          }}
-          onBack={back}
-          render={(items: CompartmentChoice[]) => (
-            <Box flexDirection="column">
-              <Text>Which compartment holds the vault?</Text>
-              <SelectList
-                items={items.map((c) => ({ label: c.path, description: short(c.id), value: c }))}
-                initialIndex={Math.max(0, items.findIndex((c) => c.id === (draft.compartment?.id ?? props.defaults.compartmentId)))}
-                onSelect={(c) => go('vault', { compartment: c })}
-                onBack={back}
-              />
-            </Box>
-          )}
-        />
-      );
-      break;
     case 'vault':
-      body = (
-        <Loader
-          what="vaults"
-          load={async () => listVaults(await clientsFor(draft), draft.compartment!.id)}
-          onBack={back}
-          render={(items: VaultChoice[]) =>
-            items.length === 0 ? (
-              <Box flexDirection="column">
-                <Text color="yellow">{`No vault in ${draft.compartment!.path}. Create one in the OCI console (Identity & Security → Vault) or pick another compartment.`}</Text>
-                <BackOnly onBack={back} />
-              </Box>
-            ) : (
-              <Box flexDirection="column">
-                <Text>Which vault stores the MCP secrets?</Text>
-                <SelectList
-                  items={items.map((v) => ({ label: v.displayName, description: `${v.lifecycleState}  ${short(v.id)}`, value: v, disabled: v.lifecycleState !== 'ACTIVE' }))}
-                  initialIndex={Math.max(0, items.findIndex((v) => v.id === (draft.vault?.id ?? props.defaults.vaultId)))}
-                  onSelect={(v) => go('key', { vault: v })}
-                  onBack={back}
-                />
-              </Box>
-            )
-          }
-        />
-      );
-      break;
     case 'key':
-      body = (
-        <Loader
-          what="keys"
-          load={async () => listKeys(await clientsFor(draft), draft.vault!.managementEndpoint, draft.compartment!.id)}
-          onBack={back}
-          render={(items: KeyChoice[]) => {
-            const choices: Choice<KeyChoice | null>[] = [
-              ...items.map((k) => ({ label: k.displayName, description: `${k.lifecycleState}${k.algorithm ? ` ${k.algorithm}` : ''}  ${short(k.id)}`, value: k, disabled: k.lifecycleState !== 'ENABLED' })),
-              { label: '(none)', description: 'only `secret upload` of new secrets needs a key', value: null },
-            ];
-            return (
-              <Box flexDirection="column">
-                <Text>Which master encryption key should new secrets use?</Text>
-                <SelectList
-                  items={choices}
-                  initialIndex={Math.max(0, choices.findIndex((c) => (draft.key === null ? c.value === null : c.value !== null && c.value.id === (draft.key?.id ?? props.defaults.keyId))))}
-                  onSelect={(k) => go('test', { key: k })}
-                  onBack={back}
-                />
-              </Box>
-            );
-          }}
-        />
-      );
-      break;
     case 'test':
-      body = (
-        <Loader
-          what="a signed call"
-          load={async () => testSignedCall(await clientsFor(draft), draft.vault!.id)}
-          onBack={back}
-          render={(detail: string) => (
-            <Box flexDirection="column">
-              <Text color="green">{`✔ ${detail}`}</Text>
-              <ContinueOnly onBack={back} onContinue={() => go(draft.passphrase ? 'store-pass' : 'review')} />
-            </Box>
-          )}
-        />
-      );
+      if (load?.status === 'loading') body = <Loading what={LOADING_WHAT[step]!} onBack={back} />;
+      else if (load?.status === 'failed') body = <LoadFailed error={load.error} onBack={back} onRetry={() => dispatch({ type: 'retry' })} />;
+      else if (load?.status === 'loaded') body = loaded(step, load.value);
       break;
     case 'store-pass':
       body = (
@@ -416,91 +268,113 @@ export function SetupWizard(props: WizardProps) {
           question={`Store the passphrase in the OS keychain (service docker-vaultmcp, account oci-passphrase:${draft.profile})?`}
           defaultYes
           onBack={back}
-          onAnswer={(yes) => go('review', { storePass: yes })}
+          onAnswer={(yes) => dispatch({ type: 'confirmed', yes })}
         />
       );
       break;
-    case 'review': {
-      let text: string;
-      try {
-        text = renderResolverYaml(answers(draft), props.existingResolver);
-      } catch (err) {
-        body = (
-          <Box flexDirection="column">
-            <Text color="red">{errText(err)}</Text>
-            <BackOnly onBack={back} />
-          </Box>
-        );
-        break;
-      }
-      const replacing = props.existingResolver !== undefined;
+    case 'review':
       body = (
-        <Box flexDirection="column">
-          <Text>{`${replacing ? 'New content for' : 'This will be written to'} ${props.resolverFile}:`}</Text>
-          <Box borderStyle="round" paddingX={1}>
-            <Text>{text.trimEnd()}</Text>
-          </Box>
-          <Confirm
-            question={replacing ? `${props.resolverFile} exists. Replace it (a backup is kept)?` : 'Write it?'}
-            defaultYes={!replacing}
-            onBack={back}
-            onAnswer={(yes) => {
-              if (!yes) {
-                note(`${props.resolverFile} left unchanged`, false);
-                return finish();
-              }
-              void (async () => {
-                try {
-                  const { backup } = await writeResolverYaml(props.resolverFile, text);
-                  result.current.written = true;
-                  result.current.backup = backup;
-                  note(`wrote ${props.resolverFile}${backup ? ` (previous version kept as ${backup})` : ''}`);
-                  if (draft.storePass && draft.passphrase) {
-                    await storePassphrase(draft.profile!, draft.passphrase).then(
-                      () => note(`stored the passphrase in the OS keychain (oci-passphrase:${draft.profile})`),
-                      (err) => note(`could not store the passphrase: ${errText(err)}`, false),
-                    );
-                  }
-                  go(props.pluginPlan.action === 'skip' ? 'doctor' : 'plugin');
-                } catch (err) {
-                  note(`could not write ${props.resolverFile}: ${errText(err)}`, false);
-                }
-              })();
-            }}
-          />
-        </Box>
+        <ReviewStep
+          preview={preview}
+          file={props.resolverFile}
+          replacing={props.existingResolver !== undefined}
+          onBack={back}
+          onAnswer={(yes) => dispatch({ type: 'confirmed', yes, text: preview?.text })}
+        />
       );
       break;
-    }
     case 'plugin': {
       const plan = props.pluginPlan as Extract<PluginInstallPlan, { source: string }>;
       body = (
         <Confirm
           question={plan.action === 'replace' ? `Replace the Docker plugin at ${plan.target} with this binary?` : `Install this binary as the Docker plugin ${plan.target} (so \`docker vaultmcp\` works)?`}
           defaultYes={plan.action === 'install'}
-          onAnswer={(yes) => {
-            if (!yes) {
-              note('Docker plugin not installed', false);
-              return go('doctor');
-            }
-            installPlugin(plan.source, plan.target).then(
-              () => {
-                note(`installed the Docker plugin as ${plan.target}`);
-                go('doctor');
-              },
-              (err) => {
-                note(`could not install the Docker plugin (${(err as NodeJS.ErrnoException).code ?? 'error'})`, false);
-                go('doctor');
-              },
-            );
-          }}
+          onAnswer={(yes) => dispatch({ type: 'confirmed', yes })}
         />
       );
       break;
     }
-    case 'doctor':
-      body = <DoctorStep ctx={ctx} configFile={result.current.written && props.resolverFile !== resolverFilePath(ctx) ? props.resolverFile : undefined} timeoutMs={props.doctorTimeoutMs} version={props.version} onDone={(report) => (result.current.doctor = report)} onExit={finish} />;
+    case 'doctor': {
+      const run = effect?.kind === 'run-doctor' ? effect : undefined;
+      const configFile = state.written && props.resolverFile !== resolverFilePath(ctx) ? props.resolverFile : undefined;
+      body = (
+        <DoctorStep
+          ctx={ctx}
+          configFile={configFile}
+          timeoutMs={props.doctorTimeoutMs}
+          version={props.version}
+          onDone={(report) => {
+            doctorReport.current = report;
+            if (run) dispatch({ type: 'doctorFinished', id: run.id });
+          }}
+          onExit={() => dispatch({ type: 'exit' })}
+        />
+      );
       break;
+    }
+  }
+
+  function loaded(step: WizardStep, value: unknown): ReactNode {
+    switch (step) {
+      case 'compartment': {
+        const items = value as CompartmentChoice[];
+        return (
+          <Box flexDirection="column">
+            <Text>Which compartment holds the vault?</Text>
+            <SelectList
+              items={items.map((c) => ({ label: c.path, description: short(c.id), value: c }))}
+              initialIndex={Math.max(0, items.findIndex((c) => c.id === (draft.compartment?.id ?? props.defaults.compartmentId)))}
+              onSelect={(compartment) => dispatch({ type: 'compartmentChosen', compartment })}
+              onBack={back}
+            />
+          </Box>
+        );
+      }
+      case 'vault': {
+        const items = value as VaultChoice[];
+        return items.length === 0 ? (
+          <Box flexDirection="column">
+            <Text color="yellow">{`No vault in ${draft.compartment!.path}. Create one in the OCI console (Identity & Security → Vault) or pick another compartment.`}</Text>
+            <BackOnly onBack={back} />
+          </Box>
+        ) : (
+          <Box flexDirection="column">
+            <Text>Which vault stores the MCP secrets?</Text>
+            <SelectList
+              items={items.map((v) => ({ label: v.displayName, description: `${v.lifecycleState}  ${short(v.id)}`, value: v, disabled: v.lifecycleState !== 'ACTIVE' }))}
+              initialIndex={Math.max(0, items.findIndex((v) => v.id === (draft.vault?.id ?? props.defaults.vaultId)))}
+              onSelect={(vault) => dispatch({ type: 'vaultChosen', vault })}
+              onBack={back}
+            />
+          </Box>
+        );
+      }
+      case 'key': {
+        const items = value as KeyChoice[];
+        const choices: Choice<KeyChoice | null>[] = [
+          ...items.map((k) => ({ label: k.displayName, description: `${k.lifecycleState}${k.algorithm ? ` ${k.algorithm}` : ''}  ${short(k.id)}`, value: k, disabled: k.lifecycleState !== 'ENABLED' })),
+          { label: '(none)', description: 'only `secret upload` of new secrets needs a key', value: null },
+        ];
+        return (
+          <Box flexDirection="column">
+            <Text>Which master encryption key should new secrets use?</Text>
+            <SelectList
+              items={choices}
+              initialIndex={Math.max(0, choices.findIndex((c) => (draft.key === null ? c.value === null : c.value !== null && c.value.id === (draft.key?.id ?? props.defaults.keyId))))}
+              onSelect={(key) => dispatch({ type: 'keyChosen', key })}
+              onBack={back}
+            />
+          </Box>
+        );
+      }
+      default:
+        return (
+          <Box flexDirection="column">
+            <Text color="green">{`✔ ${value as string}`}</Text>
+            <ContinueOnly onBack={back} onContinue={() => dispatch({ type: 'continue' })} />
+          </Box>
+        );
+    }
   }
 
   const done = step === 'doctor';
@@ -508,7 +382,7 @@ export function SetupWizard(props: WizardProps) {
     <Box flexDirection="column">
       <Text bold color="cyan">{`docker vaultmcp setup · ${TITLES[step]}`}</Text>
       {done ? messages.map((m, i) => <Text key={i} color={m.ok ? 'green' : 'yellow'}>{`${m.ok ? '✔' : '•'} ${m.text}`}</Text>) : null}
-      <Box key={step} marginTop={1} flexDirection="column">
+      <Box key={`${step}:${state.seq}`} marginTop={1} flexDirection="column">
         {body}
       </Box>
       {!done && messages.length && !messages[messages.length - 1]!.ok ? <Text color="red">{messages[messages.length - 1]!.text}</Text> : null}
@@ -521,40 +395,43 @@ export function SetupWizard(props: WizardProps) {
   );
 }
 
-function Loader<T>({ what, load, render, onBack }: { what: string; load: () => Promise<T>; render: (value: T) => ReactNode; onBack: () => void }) {
-  const [state, setState] = useState<{ value?: T; error?: unknown; done: boolean }>({ done: false });
-  const [attempt, setAttempt] = useState(0);
-  useEffect(() => {
-    let live = true;
-    setState({ done: false });
-    load().then(
-      (value) => live && setState({ value, done: true }),
-      (error) => live && setState({ error, done: true }),
-    );
-    return () => {
-      live = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [attempt]);
-  useInput(
-    (input, key) => {
-      if (key.escape) onBack();
-      else if (input === 'r' && state.done && state.error !== undefined) setAttempt((a) => a + 1);
-    },
-    { isActive: !state.done || state.error !== undefined },
-  );
-  if (!state.done) return <Text>{`Loading ${what}…`}</Text>;
-  if (state.error !== undefined) {
-    const e = state.error;
+function ReviewStep({ preview, file, replacing, onBack, onAnswer }: { preview?: { text?: string; error?: string }; file: string; replacing: boolean; onBack: () => void; onAnswer: (yes: boolean) => void }) {
+  if (preview?.text === undefined) {
     return (
       <Box flexDirection="column">
-        <Text color="red">{`✖ ${errText(e)}`}</Text>
-        {isVaultMcpError(e) && e.hint ? <Text color="yellow">{`  Try: ${e.hint}`}</Text> : null}
-        <Text dimColor>r retry · Esc back</Text>
+        <Text color="red">{preview?.error ?? ''}</Text>
+        <BackOnly onBack={onBack} />
       </Box>
     );
   }
-  return <>{render(state.value as T)}</>;
+  return (
+    <Box flexDirection="column">
+      <Text>{`${replacing ? 'New content for' : 'This will be written to'} ${file}:`}</Text>
+      <Box borderStyle="round" paddingX={1}>
+        <Text>{preview.text.trimEnd()}</Text>
+      </Box>
+      <Confirm question={replacing ? `${file} exists. Replace it (a backup is kept)?` : 'Write it?'} defaultYes={!replacing} onBack={onBack} onAnswer={onAnswer} />
+    </Box>
+  );
+}
+
+function Loading({ what, onBack }: { what: string; onBack: () => void }) {
+  useInput((_i, key) => key.escape && onBack());
+  return <Text>{`Loading ${what}…`}</Text>;
+}
+
+function LoadFailed({ error, onBack, onRetry }: { error: unknown; onBack: () => void; onRetry: () => void }) {
+  useInput((input, key) => {
+    if (key.escape) onBack();
+    else if (input === 'r') onRetry();
+  });
+  return (
+    <Box flexDirection="column">
+      <Text color="red">{`✖ ${errText(error)}`}</Text>
+      {isVaultMcpError(error) && error.hint ? <Text color="yellow">{`  Try: ${error.hint}`}</Text> : null}
+      <Text dimColor>r retry · Esc back</Text>
+    </Box>
+  );
 }
 
 function BackOnly({ onBack }: { onBack: () => void }) {
@@ -677,20 +554,6 @@ function DoctorStep({ ctx, configFile, timeoutMs, version, onDone, onExit }: { c
       {finished ? <Text bold>Setup complete. Press Enter to exit.</Text> : null}
     </Box>
   );
-}
-
-function needsPassphrase(keyFile: string): boolean {
-  try {
-    return isEncryptedPem(readFileSync(keyFile, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function tenancyOf(d: Draft): Promise<string | undefined> {
-  if (!d.configFile) return undefined;
-  const text = await readFile(d.configFile, 'utf8').catch(() => '');
-  return /^\s*tenancy\s*=\s*(\S+)/m.exec(text)?.[1];
 }
 
 function short(ocid: string): string {
