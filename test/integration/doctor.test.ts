@@ -205,6 +205,19 @@ describe('doctor against the emulator', () => {
     assert.equal(check(report, 'service:nocmd:handshake').status, 'skip');
   });
 
+  test('a relative target_command is looked up in the server\'s working directory, as run does, not in ours', async () => {
+    const sb = sandbox();
+    // present in the current directory (ctx.cwd), absent from the server's private working directory
+    writeFileSync(path.join(sb.ctx.cwd, 'server.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    sb.writeService('relative', fixtureService({ secrets: {}, target_command: ['./server.sh'] }));
+    const checks = buildDoctorChecks(sb.ctx, { services: ['relative'] }).filter((c) => c.id.startsWith('service:relative:') && c.id !== 'service:relative:secrets');
+    const results = await runChecks(checks, { timeoutMs: 8000 });
+    const c = results.find((r) => r.id === 'service:relative:command')!;
+    assert.equal(c.status, 'fail', JSON.stringify(c));
+    assert.match(c.detail, /command not found: \.\/server\.sh/);
+    assert.equal(results.find((r) => r.id === 'service:relative:handshake')!.status, 'skip');
+  });
+
   test('server that prints a banner on stdout: handshake fails quoting it (truncated, secrets masked)', async () => {
     const sb = sandbox();
     sb.writeService('banner', fixtureService({ env_overrides: { FIXTURE_BANNER: `Welcome to fixture server ${'x'.repeat(100)}` } }));

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { doctorExitCode, doctorReportSchema, runChecks, summarize, type DoctorCheck } from '../../src/app/doctor/index.js';
-import { mcpHandshake } from '../../src/core/mcp/probe.js';
+import { probeMcpServer } from '../../src/core/mcp/probe.js';
 import { ConfigError } from '../../src/core/errors.js';
 import {
   appendOciProfile,
@@ -125,7 +125,7 @@ describe('report shape and twins', () => {
 
 describe('MCP handshake stdout tap', () => {
   test('a clean server: tool count and server info', async () => {
-    const r = await mcpHandshake({ file: process.execPath, args: [FIXTURE] }, { env: { PATH: process.env.PATH ?? '' }, cwd: tmp, secretValues: [], clientVersion: '0.0.0' });
+    const r = await probeMcpServer({ file: process.execPath, args: [FIXTURE], env: { PATH: process.env.PATH ?? '' }, cwd: tmp }, { secretValues: [], clientVersion: '0.0.0' });
     assert.equal(r.toolCount, 2);
     assert.equal(r.serverName, 'doctor-fixture');
     assert.equal(r.banner, undefined);
@@ -133,9 +133,9 @@ describe('MCP handshake stdout tap', () => {
 
   test('a banner line is caught, truncated and masked', async () => {
     const secret = 'supersecretvalue-123456';
-    const r = await mcpHandshake(
-      { file: process.execPath, args: [FIXTURE] },
-      { env: { PATH: process.env.PATH ?? '', FIXTURE_BANNER: `token is ${secret} ${'y'.repeat(200)}` }, cwd: tmp, secretValues: [secret], clientVersion: '0.0.0' },
+    const r = await probeMcpServer(
+      { file: process.execPath, args: [FIXTURE], env: { PATH: process.env.PATH ?? '', FIXTURE_BANNER: `token is ${secret} ${'y'.repeat(200)}` }, cwd: tmp },
+      { secretValues: [secret], clientVersion: '0.0.0' },
     );
     assert.ok(r.banner);
     assert.ok(!r.banner!.includes(secret));
@@ -144,8 +144,8 @@ describe('MCP handshake stdout tap', () => {
 
   test('a server that exits at once: our own message', async () => {
     await assert.rejects(
-      mcpHandshake({ file: process.execPath, args: ['-e', 'process.exit(3)'] }, { env: {}, cwd: tmp, secretValues: [], clientVersion: '0', signal: AbortSignal.timeout(5000) }),
-      /server exited|did not answer|handshake failed/,
+      probeMcpServer({ file: process.execPath, args: ['-e', 'process.exit(3)'], env: {}, cwd: tmp }, { secretValues: [], clientVersion: '0', signal: AbortSignal.timeout(5000) }),
+      /: the server exited before answering initialize \(exit code 3\)$/,
     );
   });
 });

@@ -3,13 +3,10 @@ import { CommandNotFoundError, UsageError, VaultError, VaultMcpError } from '../
 import { buildChildEnv } from '../../core/launcher/env.js';
 import { resolveExecutable } from '../../core/launcher/executable.js';
 import { serverWorkingDirectory } from '../../core/launcher/workdir.js';
-import { redactSecrets } from '../../core/mask.js';
 import { formatSecretRef } from '../../core/vault/refs.js';
 import type { SecretSpec, ServiceDefinition } from '../../core/config/services/index.js';
 import type { SecretAdmin } from '../../core/vault/admin.js';
 import type { SecretInfo, WriteResult } from '../../core/vault/metadata.js';
-
-type Stream = { destroy(): void };
 
 /**
  * Rotation with verification (`secret rotate --verify SERVICE`): the service's MCP server is started with the
@@ -42,9 +39,11 @@ export class VerificationError extends VaultMcpError {
 
 /**
  * Starts `command` with exactly `env` and checks it speaks MCP: `initialize`, then `tools/list`, both within
- * `timeoutMs` in total. The process is always stopped afterwards. Its stderr is kept (last line, redacted of
- * `secretValues`) to explain a failure.
- * @throws VerificationError with a one-line reason (exit 1)
+ * `timeoutMs` in total (core/mcp/probe.ts, the same probe as doctor's handshake check). The process is always
+ * stopped afterwards. Its stderr is kept (last line, redacted of `secretValues`) to explain a failure.
+ * @throws VerificationError with a one-line reason (exit 1): command not found / not executable, no answer
+ *   within N s, interrupted, the server exited before answering (exit code N), a JSON-RPC error; plus the
+ *   server's last stderr line
  */
 export async function verifyMcpServer(options: {
   command: string[];
@@ -56,103 +55,42 @@ export async function verifyMcpServer(options: {
   /** aborts the verification (e.g. Ctrl-C): the server is stopped and VerificationError('interrupted') thrown */
   signal?: AbortSignal;
 }): Promise<VerifyReport> {
-  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
-  const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+  const { probeMcpServer, McpProbeError } = await import('../../core/mcp/probe.js');
   const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   const [command, ...args] = options.command;
   if (!command) throw new VerificationError('the service has no target_command');
+  const cwd = options.cwd ?? process.cwd();
   // resolved as `run` does (absolute PATH entries only), not by the spawn's own PATH search, which would also try
   // relative entries such as '.' against the current directory
   let file: string;
   try {
-    file = resolveExecutable(command, options.env, options.cwd ?? process.cwd());
+    file = resolveExecutable(command, options.env, cwd);
   } catch (err) {
     throw new VerificationError(err instanceof CommandNotFoundError ? `command not found: ${command}` : `command not executable: ${command}`);
   }
-  const transport = new StdioClientTransport({ command: file, args, env: options.env, cwd: options.cwd, stderr: 'pipe' });
-  let stderrTail = '';
-  let stderrTruncated = false;
-  transport.stderr?.on('data', (chunk: Buffer) => {
-    stderrTail += chunk.toString('utf8');
-    if (stderrTail.length > STDERR_TAIL_CHARS) {
-      stderrTail = stderrTail.slice(-STDERR_TAIL_CHARS);
-      stderrTruncated = true;
-    }
-  });
-  let exited: { code: number | null } | undefined;
-  const client = new Client({ name: 'docker-vaultmcp-verify', version: '1' }, { capabilities: {} });
-  const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new VerificationError(`no answer to initialize/tools/list within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    onAbort = () => reject(new VerificationError('interrupted before the server was verified'));
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  let passed = false;
-  const hide = (text: string) => redactSecrets(text, options.secretValues).replace(/\s+/g, ' ').trim().slice(0, 300);
   try {
-    const work = (async () => {
-      const connecting = client.connect(transport, { timeout: timeoutMs });
-      // the child (private in the SDK) is spawned synchronously by connect; its exit code explains a failure
-      const child = (transport as unknown as { _process?: { once(ev: 'exit', f: (code: number | null) => void): void } })._process;
-      child?.once('exit', (code) => (exited = { code }));
-      await connecting;
-      const tools = await client.listTools(undefined, { timeout: timeoutMs });
-      const info = client.getServerVersion();
-      return { serverName: info?.name, serverVersion: info?.version, tools: tools.tools.length, ms: Math.round(performance.now() - started) };
-    })();
-    work.catch(() => undefined); // when the timeout wins, the abandoned handshake rejects later: not unhandled
-    const report = await Promise.race([work, timeout]);
-    passed = true;
-    return report;
+    const r = await probeMcpServer(
+      { file, args, env: options.env, cwd },
+      { timeoutMs, signal: options.signal, secretValues: options.secretValues, clientName: 'docker-vaultmcp-verify', clientVersion: '1' },
+    );
+    return { serverName: r.serverName, serverVersion: r.serverVersion, tools: r.toolCount, ms: r.ms };
   } catch (err) {
-    if (err instanceof VerificationError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    let reason: string;
-    if (code === 'ENOENT') reason = `command not found: ${command}`;
-    else if (code === 'EACCES') reason = `command not executable: ${command}`;
-    else {
-      const msg = err instanceof Error ? hide(err.message) : 'failed';
-      reason = /closed/i.test(msg) ? 'the server exited before answering initialize' : `MCP handshake failed (${msg})`;
-      if (exited?.code !== undefined && exited.code !== null) reason += ` (exit code ${exited.code})`;
+    if (!(err instanceof McpProbeError)) throw new VerificationError('the MCP handshake failed');
+    switch (err.kind) {
+      case 'not-found':
+        throw new VerificationError(`command not found: ${command}`);
+      case 'not-executable':
+        throw new VerificationError(`command not executable: ${command}`);
+      case 'aborted':
+        throw new VerificationError('interrupted before the server was verified');
+      default:
+        throw new VerificationError(err.reason);
     }
-    const lastLine = hide(lastStderrLine(stderrTail, stderrTruncated));
-    throw new VerificationError(lastLine ? `${reason}; its last stderr line: ${lastLine}` : reason);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
-    const child = (transport as unknown as { _process?: { stdin?: Stream; stdout?: Stream; stderr?: Stream; exitCode: number | null; kill(s: string): void } })._process;
-    if (!passed && child && child.exitCode === null) {
-      // a server that failed or hung gets no 2 s grace period (the SDK's close gives one after closing stdin)
-      try {
-        child.kill('SIGTERM');
-      } catch {
-        /* gone */
-      }
-      for (const stream of [child.stdin, child.stdout, child.stderr]) stream?.destroy();
-    }
-    await client.close().catch(() => undefined);
-    await transport.close().catch(() => undefined);
-    // A grandchild (e.g. `sh -c` → server) may outlive the SIGTERM/SIGKILL of the child and keep the pipes open;
-    // let go of them so it cannot keep this process alive.
-    for (const stream of [child?.stdin, child?.stdout, child?.stderr]) stream?.destroy();
   }
 }
 
-/** How much of the server's stderr `verifyServer` keeps (the last line of it is shown, redacted). */
-const STDERR_TAIL_CHARS = 4096;
-
-/**
- * The last non-blank line of a stderr tail. When the tail was cut, its first line is a fragment that may start in
- * the middle of a secret value, which redaction (whole values only) would not recognise: it is never shown.
- */
-export function lastStderrLine(tail: string, truncated: boolean): string {
-  const lines = tail.split('\n');
-  if (truncated) lines.shift();
-  return lines.filter((l) => l.trim()).at(-1) ?? '';
-}
+/** The last non-blank line of a stderr tail, never a cut first line (core/mcp/probe.ts). */
+export { lastStderrLine } from '../../core/mcp/probe.js';
 
 /**
  * The service's secrets that read `secret` at its CURRENT version (the ones that must get the new value), and

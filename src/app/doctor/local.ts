@@ -1,0 +1,60 @@
+import { stat } from 'node:fs/promises';
+import { isVaultMcpError } from '../../core/errors.js';
+import type { CheckOutcome, DoctorCheck } from './runner.js';
+import { fail, pass, skip, warn, type DoctorState } from './state.js';
+
+/**
+ * Doctor's checks of this machine's secret storage, in display order: keychain (OS keychain available and
+ * unlocked: it holds the cache key and stored passphrases) and cache (directory mode 0700, entries decryptable).
+ */
+export function localChecks(state: DoctorState): DoctorCheck[] {
+  return [
+    { id: 'keychain', title: 'OS keychain available and unlocked', run: () => checkKeychain(state) },
+    { id: 'cache', title: 'Secret cache directory and entries', needs: ['settings'], runAfterFailure: true, run: () => checkCache(state) },
+  ];
+}
+
+async function checkKeychain(state: DoctorState): Promise<CheckOutcome> {
+  let status;
+  try {
+    status = await (await state.keychain()).status();
+  } catch (err) {
+    status = { available: false, locked: false, detail: `the keychain could not be loaded${isVaultMcpError(err) ? `: ${err.message}` : ''}`, hint: isVaultMcpError(err) ? err.hint : undefined };
+  }
+  if (status.available) return pass(status.detail);
+  const hint =
+    status.hint ??
+    (status.locked
+      ? 'unlock the login keyring (log in to the desktop session, or `gnome-keyring-daemon --unlock`)'
+      : 'on Linux, run a Secret Service (gnome-keyring-daemon) on the session D-Bus');
+  // Without a keychain the cache has no key (unless VAULTMCP_CACHE_KEY) and a stored passphrase cannot be read.
+  const settings = (await state.loadedOrUndefined())?.settings;
+  const needed = (settings?.cache.enabled ?? true) && !state.ctx.env.VAULTMCP_CACHE_KEY;
+  if (!needed) return warn(`${status.detail} (not needed: the cache key comes from VAULTMCP_CACHE_KEY or the cache is off)`, hint);
+  return fail(`${status.detail}${status.locked ? ' (locked)' : ''}: the secret cache is off and stored passphrases cannot be read`, hint);
+}
+
+async function checkCache(state: DoctorState): Promise<CheckOutcome> {
+  const loaded = await state.loadedOrUndefined();
+  if (!loaded) return skip('skipped: the settings could not be loaded');
+  const { settings } = loaded;
+  if (!settings.cache.enabled) return skip('cache.enabled is false');
+  const dir = settings.cache.dir;
+  let st;
+  try {
+    st = await stat(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return pass(`${dir} not created yet (created 0700 on first use)`);
+    return fail(`cannot read ${dir} (${(err as NodeJS.ErrnoException).code})`, `fix the permissions of ${dir} or set cache.dir`);
+  }
+  const mode = st.mode & 0o777;
+  const octal = mode.toString(8).padStart(4, '0');
+  if (process.platform !== 'win32' && mode & 0o077) return fail(`${dir} has mode ${octal}`, `chmod 700 ${dir}`);
+  const { openSecretCacheDetailed } = await import('../../core/cache/secret-cache.js');
+  const opened = await openSecretCacheDetailed(settings, state.ctx);
+  if (!opened.cache) return warn(`${dir}, mode ${octal}; the disk cache is off for this run: no cache key (see the keychain check)`, 'fix the keychain check, or set VAULTMCP_CACHE_KEY to a base64 32-byte key');
+  const entries = await opened.cache.entries();
+  const bad = entries.filter((e) => e.valid === false).length;
+  if (bad) return warn(`${dir}: ${bad} of ${entries.length} entries cannot be decrypted (they are ignored)`, '`docker vaultmcp cache clear` removes them');
+  return pass(`${dir}, mode ${octal}, ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} decryptable (key from ${opened.cache.keySource})`);
+}
