@@ -27,6 +27,9 @@ describe('emulator: secrets retrieval and management through the OCI SDK', () =>
   let c: Clients;
   before(async () => {
     emu = await startTestEmulator({ seed: { 'github-token': 'ghp_seeded', 'db-password': 'pw1' } });
+    // This file checks wire semantics one call at a time; paging is checked where it says so (the emulator's default
+    // page of 3 items makes every other client page, test/integration/vault-id-only.test.ts).
+    emu.emulator.paging.maxPageSize = 1000;
     c = await sdkClients(emu.info);
   });
   after(async () => emu.close());
@@ -170,6 +173,10 @@ describe('emulator: secrets retrieval and management through the OCI SDK', () =>
       page = r.opcNextPage;
     } while (page);
     assert.deepEqual(pages, [['p1', 'p2'], ['p3', 'p4'], ['p5']]);
+    emu.emulator.paging.maxPageSize = 3; // the default: a page holds at most 3 items whatever limit (or none) asks
+    const capped = await c.vaults.listSecrets({ compartmentId: emu.info.compartmentId, vaultId: vault, limit: 100, sortBy: 'NAME' as never });
+    assert.deepEqual([capped.items.map((s) => s.secretName), capped.opcNextPage], [['p1', 'p2', 'p3'], '3']);
+    emu.emulator.paging.maxPageSize = 1000;
     const desc = await c.vaults.listSecrets({ compartmentId: emu.info.compartmentId, vaultId: vault, sortBy: 'NAME' as never, sortOrder: 'DESC' as never });
     assert.deepEqual(desc.items.map((s) => s.secretName), ['p5', 'p4', 'p3', 'p2', 'p1']);
     const byTime = await c.vaults.listSecrets({ compartmentId: emu.info.compartmentId, vaultId: vault });
