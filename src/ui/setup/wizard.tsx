@@ -27,22 +27,15 @@ import {
   type VaultChoice,
   type WizardStep,
 } from '../../app/setup/index.js';
+import type { WizardConfig } from '../../app/setup/wizard-state.js';
 import { Confirm } from '../components/confirm.js';
 import { SelectList, type Choice } from '../components/select-list.js';
 import { TextPrompt } from '../components/text-prompt.js';
 import { ChecklistFeed, LiveChecklist } from '../doctor/live.js';
 
 /** What the wizard starts from (discovered files, flags given on the command line as defaults). */
-export interface WizardProps {
+export interface WizardProps extends WizardConfig {
   ctx: AppContext;
-  configs: OciConfigFileInfo[];
-  /** flags given as defaults (`--profile`, `--region`, …) */
-  defaults: Partial<SetupAnswers>;
-  /** `--endpoint` (emulator or private endpoint) */
-  endpoint?: string;
-  resolverFile: string;
-  existingResolver?: string;
-  pluginPlan: PluginInstallPlan;
   version: string;
   /** per-check limit for the final doctor run, ms */
   doctorTimeoutMs: number;
