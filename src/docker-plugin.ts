@@ -95,10 +95,11 @@ export function completionOutput(commandIds: readonly string[], words: readonly 
  * us, so EOF here means "cancel". The socket is unref'd and never keeps the process alive.
  * @param env process environment
  * @param onCancel called once when docker closes the socket
+ * @returns the watching socket (its `close` event ends the watch), or undefined without the variable
  */
-export function watchDockerSocket(env: NodeJS.ProcessEnv, onCancel: () => void): void {
+export function watchDockerSocket(env: NodeJS.ProcessEnv, onCancel: () => void): import('node:net').Socket | undefined {
   const name = env.DOCKER_CLI_PLUGIN_SOCKET;
-  if (!name) return;
+  if (!name) return undefined;
   const path = name.startsWith('@') ? `\0${name.slice(1)}` : name;
   let fired = false;
   const fire = () => {
@@ -117,7 +118,9 @@ export function watchDockerSocket(env: NodeJS.ProcessEnv, onCancel: () => void):
     });
     socket.on('data', () => {});
     socket.unref();
+    return socket;
   } catch {
     // ignore: running without the socket only loses docker's cancel signal
+    return undefined;
   }
 }

@@ -16,6 +16,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { REPO_ROOT, baseEnv, dockerAvailable, makeDockerConfig, runDocker, type DockerConfig, type RunResult } from '../helpers/binary.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const CI = !!process.env.CI;
 const skip = !dockerAvailable() && !CI ? 'docker CLI not installed' : false;
@@ -307,12 +308,13 @@ describe('docker vaultmcp run (built binary via docker)', { skip }, () => {
 
   it('a signal while secrets are being fetched stops the launch at once with 128+N', async () => {
     await emu.admin.faults({ hang: true, path: 'getSecretBundleByName' });
+    await emu.admin.resetStats();
     try {
       const child = spawn('docker', ['vaultmcp', 'run', path.join(dir, 'trap.json'), '--config', config], { env: clientEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
       const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-      await new Promise((r) => setTimeout(r, 1500)); // inside the hung vault call
+      await waitUntil(async () => (await emu.admin.stats()).byOperation.getSecretBundleByName === 1, 'run to be inside the hung vault call', { timeoutMs: 15_000 });
       const t0 = performance.now();
       child.kill('SIGTERM');
       const code = await done;

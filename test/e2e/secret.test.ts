@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, binaryPath, runBinary, runHidden, type RunResult } from '../helpers/binary.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const CI = !!process.env.CI;
 const NO_STACK = /^\s+at .+[(:]\d+/m;
@@ -322,12 +323,11 @@ describe('docker vaultmcp secret (built binary)', () => {
     const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { ...process.env, TMUX: '' } });
     const pane = () => tmux('capture-pane', '-p', '-t', 'prompt').stdout ?? '';
     const waitFor = async (re: RegExp, ms = 15_000) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        if (re.test(pane())) return;
-        await new Promise((r) => setTimeout(r, 100));
+      try {
+        await waitUntil(() => re.test(pane()), String(re), { timeoutMs: ms, intervalMs: 100 });
+      } catch {
+        assert.fail(`timed out waiting for ${re} in:\n${pane()}`);
       }
-      assert.fail(`timed out waiting for ${re} in:\n${pane()}`);
     };
     /** Starts `secret upload NAME` (or another subcommand) in a tmux pane; its process id is printed first as PID=N (sh execs the binary). */
     const start = (name: string, command = 'upload') => {

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { binaryPath, REPO_ROOT, runHidden, type RunResult } from '../helpers/binary.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { setTimeout as settle } from 'node:timers/promises';
+import { waitUntil } from '../helpers/wait.js';
 
 const haveTmux = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
 if (!haveTmux && process.env.CI) throw new Error('tmux is required in CI (apt-get install -y tmux)');
@@ -97,18 +99,16 @@ class Pane {
   }
   /** Waits until the screen matches; fails with the screen shown. */
   async waitFor(re: RegExp, timeoutMs = 20_000): Promise<string> {
-    const end = Date.now() + timeoutMs;
     let last = '';
-    while (Date.now() < end) {
-      last = this.screen();
-      if (re.test(last)) {
-        // let the new step's key handler subscribe (Ink registers useInput in an effect after the frame is drawn)
-        await new Promise((r) => setTimeout(r, 150));
-        return last;
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      await waitUntil(() => re.test((last = this.screen())), String(re), { timeoutMs, intervalMs: 100 });
+    } catch {
+      throw new Error(`timed out waiting for ${re}; screen:\n${last}`);
     }
-    throw new Error(`timed out waiting for ${re}; screen:\n${last}`);
+    // Let the new step's key handler subscribe: Ink registers useInput in an effect after the frame is drawn, and
+    // nothing outside the process can observe that moment (no clock of ours to inject here).
+    await settle(150);
+    return last;
   }
   /** Sends keys and waits until the screen matches `re`. */
   async step(keys: string[], re: RegExp): Promise<string> {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signRequest } from '../../src/emulator/index.js';
 import { quietSdkRetryWarnings, sdkClients, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { waitUntil } from '../helpers/wait.js';
 
 quietSdkRetryWarnings();
 
@@ -69,9 +70,12 @@ describe('emulator: faults and stats', () => {
   it('hang: no answer until faults are cleared, then served', async () => {
     await emu.admin.faults({ hang: true, path: 'getSecretBundleByName' });
     let settled = false;
+    await emu.admin.resetStats();
     const pending = get().finally(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(settled, false, 'still hanging after 300 ms');
+    await waitUntil(async () => (await emu.admin.stats()).byOperation.getSecretBundleByName === 1, 'the request to reach the emulator');
+    // it arrived and a stats round trip later is still unanswered (an answer would already have come back)
+    await emu.admin.stats();
+    assert.equal(settled, false, 'still hanging after it arrived');
     await emu.admin.clearFaults();
     const r = await pending;
     assert.equal(r.secretBundle.versionNumber, 1);
@@ -83,7 +87,7 @@ describe('emulator: faults and stats', () => {
     await other.admin.faults({ hang: true });
     const pending = oc.secrets.getSecretBundleByName({ secretName: 'x', vaultId: other.info.vaultId });
     pending.catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(async () => (await other.admin.stats()).requests === 1, 'the request to reach the emulator');
     const t0 = Date.now();
     await other.close();
     assert.ok(Date.now() - t0 < 1000, 'close is prompt');

@@ -116,6 +116,9 @@ describe('completionOutput', () => {
   });
 });
 
+/** Resolves when the socket has closed (events.once would reject on the 'error' a refused connect emits first). */
+const closeOf = (socket: net.Socket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));
+
 describe('watchDockerSocket', { skip: process.platform !== 'linux' && 'abstract sockets are Linux-only' }, () => {
   it('calls onCancel once when docker closes the plugin socket', async () => {
     const name = `docker_cli_test_${process.pid}_${Date.now()}`;
@@ -124,16 +127,12 @@ describe('watchDockerSocket', { skip: process.platform !== 'linux' && 'abstract 
     await new Promise<void>((resolve) => server.listen({ path: `\0${name}` }, resolve));
     try {
       let calls = 0;
-      const cancelled = new Promise<void>((resolve) =>
-        watchDockerSocket({ DOCKER_CLI_PLUGIN_SOCKET: `@${name}` }, () => {
-          calls++;
-          resolve();
-        }),
-      );
+      const watcher = watchDockerSocket({ DOCKER_CLI_PLUGIN_SOCKET: `@${name}` }, () => calls++);
+      assert.ok(watcher);
+      const closed = closeOf(watcher);
       const conn = await connected;
       conn.end(); // what docker does on SIGINT/SIGTERM without a TTY
-      await cancelled;
-      await new Promise((r) => setTimeout(r, 50));
+      await closed; // both 'end' and 'close' have fired by now
       assert.equal(calls, 1);
     } finally {
       server.close();
@@ -142,9 +141,10 @@ describe('watchDockerSocket', { skip: process.platform !== 'linux' && 'abstract 
 
   it('is a no-op without the variable or when nobody listens', async () => {
     let calls = 0;
-    watchDockerSocket({}, () => calls++);
-    watchDockerSocket({ DOCKER_CLI_PLUGIN_SOCKET: `@docker_cli_nobody_${process.pid}` }, () => calls++);
-    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(watchDockerSocket({}, () => calls++), undefined);
+    const watcher = watchDockerSocket({ DOCKER_CLI_PLUGIN_SOCKET: `@docker_cli_nobody_${process.pid}` }, () => calls++);
+    assert.ok(watcher);
+    await closeOf(watcher); // the failed connect is over
     assert.equal(calls, 0);
   });
 });

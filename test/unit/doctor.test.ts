@@ -18,26 +18,33 @@ import {
   writeResolverYaml,
 } from '../../src/app/setup/index.js';
 import { formatReportJson, formatReportText } from '../../src/ui/doctor/text.js';
+import { deferred } from '../helpers/wait.js';
 
 const FIXTURE = path.join(import.meta.dirname, '..', 'integration', 'doctor-fixtures', 'mcp-server.mjs');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-doctor-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('runChecks', () => {
-  const ok = (id: string, needs?: string[], delay = 0): DoctorCheck => ({
+  /** A passing check; with `gate`, it passes only once the gate opens. */
+  const ok = (id: string, needs?: string[], gate?: () => Promise<void>): DoctorCheck => ({
     id,
     title: id,
     needs,
     run: async () => {
-      await new Promise((r) => setTimeout(r, delay));
+      await gate?.();
       return { status: 'pass', detail: `${id} ok` };
     },
   });
 
   test('runs independent checks concurrently and keeps the declared order', async () => {
-    const t0 = performance.now();
-    const results = await runChecks([ok('a', [], 200), ok('b', [], 200), ok('c', [], 200)], { timeoutMs: 1000 });
-    assert.ok(performance.now() - t0 < 500, 'checks ran one after another');
+    // the gate opens only when all three run at the same time: run one after another, each would time out
+    const allStarted = deferred();
+    let started = 0;
+    const gate = () => {
+      if (++started === 3) allStarted.resolve();
+      return allStarted.promise;
+    };
+    const results = await runChecks([ok('a', [], gate), ok('b', [], gate), ok('c', [], gate)], { timeoutMs: 1000 });
     assert.deepEqual(results.map((r) => r.id), ['a', 'b', 'c']);
     assert.ok(results.every((r) => r.status === 'pass' && r.hint === '' && Number.isInteger(r.ms)));
   });

@@ -10,6 +10,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { McpProbeError, probeMcpServer, probeMcpTransport } from '../../src/core/mcp/probe.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const SECRET = 'probe-secret-value-0123456789';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-probe-unit-'));
@@ -110,10 +111,9 @@ describe('probeMcpServer (child process)', () => {
     assert.ok(performance.now() - t0 < 4000, 'the hung server was given a grace period');
     if (process.platform !== 'win32') {
       const pid = Number(readFileSync(pidFile, 'utf8'));
-      await new Promise((r) => setTimeout(r, 200));
       // gone, or a zombie where PID 1 of a container does not reap orphans
-      const state = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] : 'gone';
-      assert.ok(state === 'gone' || state === 'Z', `the grandchild survived (state ${state})`);
+      const state = () => (existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] : 'gone');
+      await waitUntil(() => state() === 'gone' || state() === 'Z', `the grandchild ${pid} to be killed`, { timeoutMs: 2000 });
     }
   });
 

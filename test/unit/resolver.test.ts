@@ -23,8 +23,8 @@ const spec = (envVar: string, text: string, required = true) => {
   return { envVar, ref, reference: formatSecretRef(ref), required };
 };
 
-/** Fake SDK: secrets by name; `behaviour` decides per call. */
-function fakeClients(values: Record<string, string>, opts: { delayMs?: number; fail?: (name: string, n: number) => unknown } = {}) {
+/** Fake SDK: secrets by name; each call stays in flight for `turns` event-loop turns (no timers), so parallel calls overlap. */
+function fakeClients(values: Record<string, string>, opts: { turns?: number; fail?: (name: string, n: number) => unknown } = {}) {
   const calls: string[] = [];
   let inFlight = 0;
   let peak = 0;
@@ -38,7 +38,7 @@ function fakeClients(values: Record<string, string>, opts: { delayMs?: number; f
           counts.set(req.secretName, n);
           peak = Math.max(peak, ++inFlight);
           try {
-            await new Promise((r) => setTimeout(r, opts.delayMs ?? 1));
+            for (let i = 0; i < (opts.turns ?? 1); i++) await new Promise((r) => setImmediate(r));
             const failure = opts.fail?.(req.secretName, n);
             if (failure) throw failure;
             const value = values[req.secretName];
@@ -77,7 +77,7 @@ describe('resolver with fake clients', () => {
 
   it('dedupes references, bounds concurrency, keeps spec order, emits events', async () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
-    const fake = fakeClients(Object.fromEntries(names.map((n) => [n, `v-${n}`])), { delayMs: 20 });
+    const fake = fakeClients(Object.fromEntries(names.map((n) => [n, `v-${n}`])), { turns: 5 });
     const events: ResolverEvent[] = [];
     const report = await (await resolver(fake.clients)).resolve([...names.map((n) => spec(n.toUpperCase(), n)), spec('A2', 'a')], { onEvent: (e) => events.push(e) });
     assert.deepEqual(report.secrets.map((s) => [s.envVar, s.value]), [...names.map((n) => [n.toUpperCase(), `v-${n}`]), ['A2', 'v-a']]);

@@ -8,6 +8,7 @@ import { openBreakerState, readBreakerFile } from '../../src/core/vault/breaker-
 import { VaultError } from '../../src/core/errors.js';
 import { createVaultPolicies, mapBounded, type VaultPolicyOptions } from '../../src/core/vault/policy.js';
 import { listAll } from '../../src/core/vault/pager.js';
+import { deferred } from '../helpers/wait.js';
 
 const base: VaultPolicyOptions = { timeoutMs: 200, retries: 2, breakerThreshold: 100, breakerResetMs: 60_000, backoffBaseMs: 10, backoffMaxMs: 40, random: () => 0.5 };
 const err = (kind: ConstructorParameters<typeof VaultError>[1]['kind'], extra: { status?: number; retryAfterMs?: number } = {}) => new VaultError(kind, { kind, ...extra });
@@ -126,13 +127,19 @@ describe('mapBounded', () => {
   it('keeps order and never exceeds the limit', async () => {
     let inFlight = 0;
     let peak = 0;
-    const out = await mapBounded([5, 1, 4, 2, 3, 0], 2, async (x) => {
+    // each item finishes only when released, in an order unlike the input's: results must still keep input order
+    const gates = new Map([5, 1, 4, 2, 3, 0].map((x) => [x, deferred()]));
+    const running = mapBounded([5, 1, 4, 2, 3, 0], 2, async (x) => {
       peak = Math.max(peak, ++inFlight);
-      await new Promise((r) => setTimeout(r, x * 3));
+      await gates.get(x)!.promise;
       inFlight--;
       return x * 10;
     });
-    assert.deepEqual(out, [50, 10, 40, 20, 30, 0]);
+    for (const x of [1, 5, 2, 4, 0, 3]) {
+      gates.get(x)!.resolve();
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(await running, [50, 10, 40, 20, 30, 0]);
     assert.equal(peak, 2);
     assert.deepEqual(await mapBounded([], 4, async (x) => x), []);
   });
