@@ -2,13 +2,13 @@ import os from 'node:os';
 import type { AppContext } from '../core/context.js';
 import type { Keychain } from '../core/keychain.js';
 import type { Settings } from '../core/config/settings/index.js';
-import type { VaultAccess } from '../core/vault/access.js';
 import { createOutput, type Output } from './output.js';
 
 /**
  * What a command gets from the outside world (the `gh` factory pattern, STYLE.md): the context (environment,
  * directories, streams, clock), the one rule for whether we may prompt, the output module, and lazy providers of
- * the expensive pieces (settings, vault access, keychain), each built once per invocation and only when asked.
+ * the expensive pieces (settings, keychain), each built once per invocation and only when asked. The vault is
+ * reached through the use-cases (createSecretAdmin, the resolver), which build their VaultAccess from settings.
  * Tests build a factory over their own context.
  */
 export interface CommandFactory {
@@ -23,8 +23,6 @@ export interface CommandFactory {
   canDrawScreen(): boolean;
   /** Settings for `--config` plus the usual sources, loaded once; their warnings go to stderr. */
   settings(configFile?: string): Promise<Settings>;
-  /** The vault access for `settings` (clients built on first call; passphrases from the OS keychain). */
-  vault(settings: Settings): Promise<VaultAccess>;
   /** The process's OS keychain (the addon is loaded on first use). */
   keychain(): Promise<Keychain>;
 }
@@ -53,10 +51,6 @@ export function createFactory(ctx: AppContext): CommandFactory {
         settingsByFile.set(key, loading);
       }
       return loading;
-    },
-    async vault(settings) {
-      const [{ createVaultAccess }, { lookupPassphraseFromKeychain }] = await Promise.all([import('../core/vault/access.js'), import('../core/keychain.js')]);
-      return createVaultAccess({ settings, env: ctx, lookupPassphrase: lookupPassphraseFromKeychain });
     },
     async keychain() {
       const { sharedKeychain } = await import('../core/keychain.js');

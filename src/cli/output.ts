@@ -48,19 +48,3 @@ export function shortTime(iso: string | undefined): string | undefined {
   return new Date(t).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
 }
 
-/**
- * Settings for `--config` (plus the usual sources); settings warnings go to stderr.
- * @deprecated for commands: use `this.factory.settings()`; kept for the doctor and setup commands until they move
- */
-export async function loadCommandSettings(ctx: import('../core/context.js').AppContext, configFile: string | undefined) {
-  const { createFactory } = await import('./factory.js');
-  return createFactory(ctx).settings(configFile);
-}
-
-/**
- * Writes one JSON document on stdout.
- * @deprecated for commands: use `this.out.json()`; kept for the doctor and setup commands until they move
- */
-export function writeJson(ctx: { stdout: Writable; stderr: Writable }, value: unknown): void {
-  createOutput(ctx).json(value);
-}

@@ -24,9 +24,6 @@ export const RUN_FLAGS = {
   },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; helpValue?: string; description: string }>;
 
-/** Flags every command has (cli/base-command.ts declares them for oclif); the others are `run`'s own. */
-export const BASE_FLAG_NAMES = ['config', 'json', 'verbose'] as const;
-
 /**
  * Parses `run`'s own argv (after the word `run`) for the fast path. Returns undefined for anything it does not
  * recognise with certainty (help, unknown or repeated flags, a flag value glued to a short flag, a stray word, no

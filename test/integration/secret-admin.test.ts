@@ -4,16 +4,15 @@
  * rotation (MCP SDK client over stdio) with rollback.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/core/context.js';
 import { UsageError, VaultError } from '../../src/core/errors.js';
-import { createSecretAdmin, rotateVerified, RolledBackError, verifyMcpServer, VerificationError, type SecretAdmin } from '../../src/app/secrets/index.js';
+import { rotateVerified, RolledBackError, verifyMcpServer, VerificationError, type SecretAdmin } from '../../src/app/secrets/index.js';
 import type { ServiceDefinition } from '../../src/core/config/services/index.js';
 import { selectEnvironment } from '../../src/core/config/services/index.js';
-import { loadSettings, type Settings } from '../../src/core/config/settings/index.js';
+import type { Settings } from '../../src/core/config/settings/index.js';
+import { adminFixture, type AdminFixture } from '../helpers/admin-fixture.js';
 import { quietSdkRetryWarnings, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 quietSdkRetryWarnings();
@@ -25,20 +24,16 @@ describe('secret-admin against the emulator', () => {
   let admin: SecretAdmin;
   let settings: Settings;
   let ctx: AppContext;
-  let home: string;
+  let fixture: AdminFixture;
 
   before(async () => {
     emu = await startTestEmulator();
-    home = await mkdtemp(path.join(os.tmpdir(), 'vaultmcp-secret-admin-'));
-    const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_CACHE_HOME: path.join(home, 'cache') };
-    ctx = { env, cwd: home, homeDir: home, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, now: Date.now };
-    settings = (await loadSettings(ctx, { configFile: emu.info.resolverConfig })).settings;
-    settings.cache.enabled = false;
-    admin = await createSecretAdmin(settings, ctx);
+    fixture = await adminFixture(emu, 'vaultmcp-secret-admin-');
+    ({ ctx, settings, admin } = fixture);
   });
   after(async () => {
     await emu?.close();
-    await rm(home, { recursive: true, force: true });
+    await fixture?.cleanup();
   });
 
   it('upload creates, uploads again add CURRENT versions, promote rolls back', async () => {
@@ -86,16 +81,16 @@ describe('secret-admin against the emulator', () => {
   });
 
   it('verifyMcpServer: passes a real MCP handshake; reports a dead server without leaking values', async () => {
-    const ok = await verifyMcpServer({ command: [process.execPath, FAKE, 'mcp'], env: { PATH: process.env.PATH ?? '' }, secretValues: [] });
+    const ok = await verifyMcpServer({ command: [process.execPath, FAKE, 'mcp'], env: { PATH: process.env.PATH ?? '' }, cwd: process.cwd(), secretValues: [] });
     assert.equal(ok.tools, 1);
     assert.equal(ok.serverName, 'fake');
     await assert.rejects(
-      verifyMcpServer({ command: ['sh', '-c', 'echo "boom with s3cr3t-value" >&2; exit 1'], env: { PATH: process.env.PATH ?? '' }, secretValues: ['s3cr3t-value'] }),
+      verifyMcpServer({ command: ['sh', '-c', 'echo "boom with s3cr3t-value" >&2; exit 1'], env: { PATH: process.env.PATH ?? '' }, cwd: process.cwd(), secretValues: ['s3cr3t-value'] }),
       (e: unknown) => e instanceof VerificationError && /exited before answering/.test(e.message) && /boom/.test(e.message) && !e.message.includes('s3cr3t-value'),
     );
-    await assert.rejects(verifyMcpServer({ command: ['/nonexistent/server'], env: {}, secretValues: [] }), /not found|exited/);
+    await assert.rejects(verifyMcpServer({ command: ['/nonexistent/server'], env: {}, cwd: process.cwd(), secretValues: [] }), /not found|exited/);
     await assert.rejects(
-      verifyMcpServer({ command: [process.execPath, FAKE, 'echo'], env: {}, secretValues: [], timeoutMs: 800 }),
+      verifyMcpServer({ command: [process.execPath, FAKE, 'echo'], env: {}, cwd: process.cwd(), secretValues: [], timeoutMs: 800 }),
       (e: unknown) => e instanceof VerificationError,
     );
   });

@@ -5,14 +5,12 @@
  * "not found", `versions`/`delete`/`restore` needed read-secret-bundles, and a new secret needed compartment_id.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSecretAdmin, type SecretAdmin } from '../../src/app/secrets/index.js';
 import type { AppContext } from '../../src/core/context.js';
 import { VaultError } from '../../src/core/errors.js';
-import { loadSettings, type Settings } from '../../src/core/config/settings/index.js';
+import type { Settings } from '../../src/core/config/settings/index.js';
+import { adminFixture, type AdminFixture } from '../helpers/admin-fixture.js';
 import { quietSdkRetryWarnings, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 quietSdkRetryWarnings();
@@ -25,7 +23,7 @@ describe('vault_id without compartment_id (emulator pages by default)', () => {
   let admin: SecretAdmin;
   let settings: Settings;
   let ctx: AppContext;
-  let home: string;
+  let fixture: AdminFixture;
 
   const valueReads = async () => {
     const ops = (await emu.admin.stats()).byOperation as Record<string, number>;
@@ -34,17 +32,12 @@ describe('vault_id without compartment_id (emulator pages by default)', () => {
 
   before(async () => {
     emu = await startTestEmulator();
-    home = await mkdtemp(path.join(os.tmpdir(), 'vaultmcp-vault-only-'));
-    const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_CACHE_HOME: path.join(home, 'cache') };
-    ctx = { env, cwd: home, homeDir: home, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, now: Date.now };
-    settings = (await loadSettings(ctx, { configFile: emu.info.resolverConfig })).settings;
-    settings.cache.enabled = false;
-    delete settings.vault.compartment_id;
-    admin = await createSecretAdmin(settings, ctx);
+    fixture = await adminFixture(emu, 'vaultmcp-vault-only-', (s) => delete s.vault.compartment_id);
+    ({ ctx, settings, admin } = fixture);
   });
   after(async () => {
     await emu?.close();
-    await rm(home, { recursive: true, force: true });
+    await fixture?.cleanup();
   });
 
   it('upload of a new secret takes the compartment from the vault (GetVault)', async () => {

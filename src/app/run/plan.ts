@@ -1,6 +1,6 @@
 import type { AppContext } from '../../core/context.js';
 import type { LoadedSettings, Settings } from '../../core/config/settings/index.js';
-import type { SecretSpec, ServiceDefinition, ServiceSelection } from '../../core/config/services/index.js';
+import type { ServiceDefinition, ServiceSelection } from '../../core/config/services/index.js';
 
 /**
  * What a launch of a service will be, before any secret is read: the settings, the service definition and its
@@ -102,4 +102,3 @@ export function withSecrets(
 /** Where a variable of the server's environment came from. */
 export type EnvOrigin = 'default' | 'passthrough' | 'override' | 'secret';
 
-export type { SecretSpec };

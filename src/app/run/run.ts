@@ -77,7 +77,7 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
   if (plan.executable instanceof Error && !request.test) throw plan.executable;
   phase('service');
 
-  const { report, resolver } = await resolveSpecs(ctx, plan, request, await keychain, emit);
+  const { report, resolver } = await resolvePlanSecrets(ctx, plan, request, await keychain, emit);
   phase('secrets');
   try {
     if (request.test) {
@@ -132,7 +132,7 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
  * Resolves the plan's secrets with the resolver (lazily imported: the OCI SDK is only loaded when there is
  * something to fetch). With no specs, an empty report and no resolver.
  */
-async function resolveSpecs(
+async function resolvePlanSecrets(
   ctx: AppContext,
   plan: RunPlan,
   request: RunRequest,

@@ -17,7 +17,6 @@ export async function createSecretAdmin(
   ctx: Pick<AppContext, 'env' | 'homeDir' | 'now'>,
   flags: { vaultId?: string; compartmentId?: string; keyId?: string } = {},
 ): Promise<SecretAdmin> {
-  const { lookupPassphraseFromKeychain } = await import('../../core/keychain.js');
-  const access = createVaultAccess({ settings, env: ctx, lookupPassphrase: lookupPassphraseFromKeychain });
+  const access = createVaultAccess({ settings, env: ctx });
   return new SecretAdmin({ access, scope: scopeFrom(settings, flags), now: ctx.now });
 }

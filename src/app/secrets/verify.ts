@@ -48,7 +48,8 @@ export class VerificationError extends VaultMcpError {
 export async function verifyMcpServer(options: {
   command: string[];
   env: Record<string, string>;
-  cwd?: string;
+  /** the server's working directory (serverWorkingDirectory, as `run` uses) */
+  cwd: string;
   timeoutMs?: number;
   /** values to hide from anything we report (the injected secrets) */
   secretValues: string[];
@@ -59,7 +60,7 @@ export async function verifyMcpServer(options: {
   const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   const [command, ...args] = options.command;
   if (!command) throw new VerificationError('the service has no target_command');
-  const cwd = options.cwd ?? process.cwd();
+  const cwd = options.cwd;
   // resolved as `run` does (absolute PATH entries only), not by the spawn's own PATH search, which would also try
   // relative entries such as '.' against the current directory
   let file: string;

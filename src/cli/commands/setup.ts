@@ -3,7 +3,6 @@ import { BaseCommand } from '../base-command.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import type { AuthMethod } from '../../core/config/settings/index.js';
 import { checkOcidFlag } from './secret/common.js';
-import { writeJson } from '../output.js';
 import { COMPARTMENT_OCID, KEY_OCID, VAULT_OCID } from '../../core/vault/refs.js';
 
 // The settings schema's AUTH_METHODS, repeated so `--help` does not load zod and yaml.
@@ -145,12 +144,11 @@ export default class Setup extends BaseCommand {
       throw new UsageError(`${resolverFile} already exists`, 'pass --force to replace it (a backup is kept), or run setup in a terminal');
     }
     const { createVaultAccess } = await import('../../core/vault/access.js');
-    const { lookupPassphraseFromKeychain } = await import('../../core/keychain.js');
-    const access = createVaultAccess({ settings: setup.draftSettings(answers), env: ctx, lookupPassphrase: lookupPassphraseFromKeychain });
+    const access = createVaultAccess({ settings: setup.draftSettings(answers), env: ctx });
     const tested = await setup.testSignedCall(access, answers.vaultId, AbortSignal.timeout(flags['timeout-ms']));
     const { backup } = await setup.writeResolverYaml(resolverFile, text);
     if (flags.json) {
-      writeJson(ctx, { written: true, file: resolverFile, backup: backup ?? null, test: tested });
+      this.out.json({ written: true, file: resolverFile, backup: backup ?? null, test: tested });
     } else {
       ctx.stdout.write(`${tested}\nwrote ${resolverFile}${backup ? ` (previous version kept as ${backup})` : ''}\nnext: docker vaultmcp doctor\n`);
     }

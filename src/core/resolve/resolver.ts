@@ -175,13 +175,12 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
   const vault = () =>
     (accessPromise ??= (async () => {
       const t0 = performance.now();
-      const [{ createVaultAccess }, reader, { SecretLocator }, { lookupPassphraseFromKeychain }] = await Promise.all([
+      const [{ createVaultAccess }, reader, { SecretLocator }] = await Promise.all([
         import('../vault/access.js'),
         import('../vault/bundle-reader.js'),
         import('../vault/locator.js'),
-        import('../keychain.js'),
       ]);
-      const access = createVaultAccess({ settings, env: ctx, policies: policy, clients: args.clients, lookupPassphrase: lookupPassphraseFromKeychain });
+      const access = createVaultAccess({ settings, env: ctx, policies: policy, clients: args.clients });
       await access.clients();
       sdkLoadedEmit?.(Math.round(performance.now() - t0));
       return { access, reader, locator: new SecretLocator(access, { vaultId: settings.vault.vault_id, compartmentId: settings.vault.compartment_id }) };

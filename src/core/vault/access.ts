@@ -52,7 +52,7 @@ export function policyOptionsOf(settings: Settings): VaultPolicyOptions {
  * @param args.env environment variables and home directory (auth: OCI_CLI_PASSPHRASE, `~/` in key paths)
  * @param args.policies shared policies (default: fresh ones from settings `resilience.*`)
  * @param args.clients SDK clients (default: createOciClients, imported and built on first use)
- * @param args.lookupPassphrase finds an encrypted key's passphrase (the OS keychain)
+ * @param args.lookupPassphrase finds an encrypted key's passphrase (default: the OS keychain's `oci-passphrase:<profile>`)
  */
 export function createVaultAccess(args: {
   settings: Settings;
@@ -67,7 +67,8 @@ export function createVaultAccess(args: {
     (clients ??= (async () => {
       if (args.clients) return args.clients();
       const { createOciClients } = await import('./clients.js');
-      return createOciClients(args.settings, args.env, { lookupPassphrase: args.lookupPassphrase });
+      const lookupPassphrase = args.lookupPassphrase ?? (await import('../keychain.js')).lookupPassphraseFromKeychain;
+      return createOciClients(args.settings, args.env, { lookupPassphrase });
     })());
   const call: VaultAccess['call'] = async (profile, what, request, hooks = {}) => {
     const c = await getClients();

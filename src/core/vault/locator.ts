@@ -63,16 +63,12 @@ export class SecretLocator {
    * @throws VaultError from the calls (a missing vault is `not_found` from GetVault)
    */
   async findInVault(vaultId: string, name: string): Promise<SecretInfo | undefined> {
-    const tried = new Set<string>();
-    for (const compartment of [this.scope.compartmentId, undefined]) {
-      const compartmentId = compartment ?? (await this.compartmentOfVault(vaultId));
-      if (tried.has(compartmentId)) continue;
-      tried.add(compartmentId);
-      const items = await this.listSecrets(compartmentId, { vaultId, name });
-      const match = pickSecret(items.filter((s) => s.vaultId === vaultId), name, `vault ${vaultId}`);
-      if (match) return match;
-    }
-    return undefined;
+    const inCompartment = async (compartmentId: string) => pickSecret(await this.listSecrets(compartmentId, { vaultId, name }), name, `vault ${vaultId}`);
+    const configured = this.scope.compartmentId;
+    const found = configured ? await inCompartment(configured) : undefined;
+    if (found) return found;
+    const own = await this.compartmentOfVault(vaultId);
+    return own === configured ? undefined : inCompartment(own);
   }
 
   /**

@@ -216,12 +216,18 @@ export function createVaultPolicies(options: VaultPolicyOptions): VaultPolicies 
           policies[profile].execute(async ({ signal }) => {
             attempt++;
             hooks.onAttempt?.(attempt);
-            return call(signal);
+            try {
+              return await call(signal);
+            } catch (err) {
+              // the call saw its deadline (or the cancel) through its signal: that is a timeout, whatever it threw
+              if (signal.aborted) throw new TaskCancelledError();
+              throw err;
+            }
           }, hooks.signal),
         );
       } catch (err) {
         if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) throw refusal(hooks.what);
-        if (hooks.signal?.aborted && !(err instanceof VaultError && err.kind !== 'timeout')) {
+        if (hooks.signal?.aborted && err instanceof TaskCancelledError) {
           throw new VaultError(`cancelled while waiting for the vault (${hooks.what})`, { kind: 'timeout', cause: err });
         }
         throw asVaultError(err, hooks.what, timeouts[profile]);
@@ -246,11 +252,12 @@ export function createVaultPolicies(options: VaultPolicyOptions): VaultPolicies 
 }
 
 /**
- * What a call's failure is as a VaultError: a deadline (cockatiel's TaskCancelledError, or the call's own abort
- * classified as `timeout`) becomes one uniform "did not answer within N ms"; everything else is already classified.
+ * What a call's failure is as a VaultError: a deadline (cockatiel's TaskCancelledError, thrown by the timeout
+ * policy or by the attempt wrapper when the call saw its signal abort) becomes one uniform "did not answer within
+ * N ms"; everything else is already classified.
  */
 function asVaultError(err: unknown, what: string, timeoutMs: number): VaultError {
-  if (err instanceof TaskCancelledError || (err instanceof VaultError && err.kind === 'timeout' && !err.message.includes(' within '))) {
+  if (err instanceof TaskCancelledError) {
     return new VaultError(`the vault did not answer within ${timeoutMs} ms for ${what}`, {
       kind: 'timeout',
       hint: 'check the network, or raise resilience.timeout_ms',
