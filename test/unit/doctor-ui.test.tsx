@@ -73,6 +73,16 @@ describe('Ink components', () => {
     assert.equal(submitted, 'abc');
     p.unmount();
 
+    // text, Backspace and Enter in one read (a pasted line, a scripted terminal): Ink hands over "x\x7f" split
+    // but "ef\r" whole; the line must still be submitted with what was typed before the break
+    let line: string | undefined;
+    const t = render(<TextPrompt label="Name" onSubmit={(v) => (line = v)} />);
+    await tick();
+    t.stdin.write('abcx\x7fdef\rignored');
+    await tick();
+    assert.equal(line, 'abcdef');
+    t.unmount();
+
     let answer: boolean | undefined;
     const c = render(<Confirm question="Replace it?" onAnswer={(y) => (answer = y)} />);
     await tick();
