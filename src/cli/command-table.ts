@@ -17,6 +17,9 @@ import ServiceShow from './commands/service/show.js';
 import CacheStatus from './commands/cache/status.js';
 import CacheClear from './commands/cache/clear.js';
 import DevVault from './commands/dev/vault.js';
+import ClientList from './commands/client/list.js';
+import ClientConnect from './commands/client/connect.js';
+import ClientDisconnect from './commands/client/disconnect.js';
 
 export const COMMANDS = {
   run: Run,
@@ -34,4 +37,7 @@ export const COMMANDS = {
   'cache:status': CacheStatus,
   'cache:clear': CacheClear,
   'dev:vault': DevVault,
+  'client:list': ClientList,
+  'client:connect': ClientConnect,
+  'client:disconnect': ClientDisconnect,
 };
