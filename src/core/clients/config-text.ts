@@ -141,7 +141,8 @@ async function parseToml(text: string, serversKey: string, file: string): Promis
       if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new ConfigError(`server name '${name}' needs quoting in TOML`, { hint: 'use letters, digits, "_" and "-" (--name)' });
       if (entry === undefined && !(isPlainObject(servers) && name in servers)) return text;
       const out = lib.edit(text, `${serversKey}.${name}`, entry === undefined ? undefined : stripUndefined(entry), { inline: false, finalNewline: true });
-      return out;
+      // toml_edit writes the parent it had to create as an explicit, empty `[mcp_servers]`: Codex does not need it
+      return servers === undefined ? out.replace(new RegExp(`^\\[${serversKey}\\]\\r?\\n\\r?\\n(?=\\[${serversKey}\\.)`, 'm'), '') : out;
     },
   };
 }
