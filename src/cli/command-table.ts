@@ -21,6 +21,7 @@ import ServiceAdd from './commands/service/add.js';
 import ClientList from './commands/client/list.js';
 import ClientConnect from './commands/client/connect.js';
 import ClientDisconnect from './commands/client/disconnect.js';
+import ClientImport from './commands/client/import.js';
 
 export const COMMANDS = {
   run: Run,
@@ -42,4 +43,5 @@ export const COMMANDS = {
   'client:list': ClientList,
   'client:connect': ClientConnect,
   'client:disconnect': ClientDisconnect,
+  'client:import': ClientImport,
 };
