@@ -180,6 +180,13 @@ describe('connect / disconnect / list', () => {
     assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { servers: { ev: { type: 'stdio', command: 'docker', args: ['vaultmcp', 'run', 'everything'] } } });
   });
 
+  it('server arguments go after --, with ~ expanded (clients do not expand it)', async () => {
+    await connectClient(ctx(), { client: 'windsurf', service: 'filesystem', serverArgs: ['~/projects', '--x'] });
+    const entry = JSON.parse(await readFile(path.join(home, '.codeium', 'windsurf', 'mcp_config.json'), 'utf8')).mcpServers.filesystem;
+    assert.deepEqual(entry.args, ['run', 'filesystem', '--', path.join(home, 'projects'), '--x']);
+    assert.deepEqual(classifyEntry(entry), { ours: true, service: 'filesystem' });
+  });
+
   it('codex: [mcp_servers.NAME] in config.toml', async () => {
     await mkdir(path.join(home, '.codex'));
     await writeFile(path.join(home, '.codex', 'config.toml'), 'model = "o3"\n');

@@ -62,6 +62,8 @@ export interface ConnectOptions {
   selfPaths?: readonly string[];
   /** Overrides the OS/home/project the client paths are computed for (tests). */
   place?: ClientPlace;
+  /** Arguments for the server, written after `run SERVICE … --` (a `~/` prefix is expanded: clients do not expand it). */
+  serverArgs?: readonly string[];
 }
 
 const ENTRY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -83,6 +85,7 @@ export async function connectClient(ctx: AppContext, options: ConnectOptions): P
     looksLikePath(options.service) ? expandPath(options.service, ctx) : options.service,
     ...(options.env ? ['--env', options.env] : []),
     ...(options.settingsFile ? ['--config', expandPath(options.settingsFile, ctx)] : []),
+    ...(options.serverArgs?.length ? ['--', ...options.serverArgs.map((a) => (a === '~' || a.startsWith('~/') ? expandPath(a, { ...ctx, cwd: '/' }) : a))] : []),
   ];
   return writeEntry(ctx, target, name, entryFor(target.client, launcher, runArgs), { dryRun: options.dryRun, force: options.force });
 }

@@ -19,7 +19,10 @@ export default class ClientConnect extends BaseCommand {
     '<%= config.bin %> client connect claude-desktop github --env production',
     '<%= config.bin %> client connect vscode github --scope project --dry-run',
     '<%= config.bin %> client connect codex ./my-server.json --name my-server',
+    '<%= config.bin %> client connect cursor filesystem -- ~/projects',
   ];
+  static usage = 'client connect CLIENT SERVICE [--env E] [--name NAME] [--scope user|project] [--dry-run] [--via-docker] [-- SERVER_ARGS…]';
+  static strict = false;
   static args = {
     client: Args.string({ description: `the MCP client (${CLIENT_LIST})`, required: true }),
     service: Args.string({ description: 'service name (`service list`) or path to a service file', required: true }),
@@ -33,7 +36,14 @@ export default class ClientConnect extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(ClientConnect);
+    const { args, argv, flags } = await this.parse(ClientConnect);
+    // arguments for the server after `--` (filesystem's directories, cloudflare's account id), written after `run SERVICE --`
+    const dashDash = this.argv.indexOf('--');
+    const serverArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
+    if ((argv as string[]).length - 2 > serverArgs.length) {
+      const { UsageError } = await import('../../../core/errors.js');
+      throw new UsageError(`unexpected argument '${(argv as string[])[2]}'`, 'arguments for the server go after --');
+    }
     const { connectClient } = await import('../../../app/clients/connect.js');
     const change = await connectClient(this.ctx, {
       client: args.client,
@@ -47,6 +57,7 @@ export default class ClientConnect extends BaseCommand {
       viaDocker: flags['via-docker'],
       force: flags.force,
       selfPaths: [process.execPath],
+      serverArgs,
     });
     renderChange(this.out, change, flags.json, 'connect');
   }
