@@ -134,6 +134,32 @@ describe('connect / disconnect / list', () => {
   });
   after(() => rm(home, { recursive: true, force: true }));
 
+  // Each client's documented entry shape (reference/docker-gateway-2026.md "MCP clients' configs")
+  const SHAPES: Record<string, { file: string[]; root: string; stdioType: boolean; toml?: boolean }> = {
+    'claude-desktop': { file: ['.config', 'Claude', 'claude_desktop_config.json'], root: 'mcpServers', stdioType: false },
+    'claude-code': { file: ['.claude.json'], root: 'mcpServers', stdioType: true },
+    cursor: { file: ['.cursor', 'mcp.json'], root: 'mcpServers', stdioType: false },
+    vscode: { file: ['.config', 'Code', 'User', 'mcp.json'], root: 'servers', stdioType: true },
+    windsurf: { file: ['.codeium', 'windsurf', 'mcp_config.json'], root: 'mcpServers', stdioType: false },
+    codex: { file: ['.codex', 'config.toml'], root: 'mcp_servers', stdioType: false, toml: true },
+    'gemini-cli': { file: ['.gemini', 'settings.json'], root: 'mcpServers', stdioType: false },
+  };
+  for (const [id, shape] of Object.entries(SHAPES)) {
+    it(`${id}: the entry has the client's documented shape at its default user path`, async () => {
+      const r = await connectClient(ctx(), { client: id, service: 'github', env: 'production' });
+      assert.equal(r.file, path.join(home, ...shape.file));
+      const text = await readFile(r.file, 'utf8');
+      const doc = await parseConfigText(text, shape.toml ? 'toml' : 'json', shape.root, r.file);
+      assert.deepEqual(doc.servers.github, {
+        ...(shape.stdioType ? { type: 'stdio' } : {}),
+        command: plugin,
+        args: ['run', 'github', '--env', 'production'],
+      });
+      if (!shape.toml) assert.deepEqual(Object.keys(JSON.parse(text)), [shape.root]);
+      else assert.equal(text, `[mcp_servers.github]\ncommand = "${plugin}"\nargs = ["run", "github", "--env", "production"]\n`);
+    });
+  }
+
   it('claude-desktop: creates the file with the plugin path; a second run changes nothing', async () => {
     const r = await connectClient(ctx(), { client: 'claude-desktop', service: 'github', env: 'production' });
     const file = path.join(home, '.config', 'Claude', 'claude_desktop_config.json');
