@@ -71,7 +71,7 @@ describe('run -- COMMAND and service add (built binary)', () => {
   it('usage errors: --secret with a service, no command, a bad assignment', async () => {
     for (const [args, re] of [
       [['run', 'everything', '--secret', 'A=b'], /--secret and --env-file are for `run -- COMMAND`/],
-      [['run', '--secret', 'A=b'], /missing SERVICE \(or -- COMMAND\)/],
+      [['run', '--secret', 'A=b'], /missing argument SERVICE/],
       [['run', '--secret', 'A', '--', 'true'], /VAR=VALUE/],
     ] as const) {
       const r = await runBinary([args[0], '--config', config, ...args.slice(1)], { env, cwd: dir });

@@ -57,7 +57,8 @@ export default class Run extends BaseCommand {
     // `run [--secret VAR=REF]… [--env-file F] -- COMMAND`: no word before `--` (oclif put the command's first word in `service`)
     const adhoc = (argv as string[]).length === extraArgs.length && extraArgs.length > 0;
     if (!adhoc && !args.service) {
-      throw new UsageError('missing SERVICE (or -- COMMAND)', 'e.g. docker vaultmcp run github, or docker vaultmcp run --secret TOKEN=my-token -- COMMAND ARGS…');
+      // the same words as oclif's own missing-argument error; the help shows both forms (SERVICE, or -- COMMAND)
+      throw new UsageError('missing argument SERVICE (service name or path to a service file)', 'docker vaultmcp run --help');
     }
     if (!adhoc && (argv as string[]).length - 1 > extraArgs.length) {
       const word = (argv as string[])[1]!;
