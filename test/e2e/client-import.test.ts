@@ -102,6 +102,14 @@ describe('client import (built binary)', () => {
     for (const f of readdirSync(path.join(home, '.config', 'oci-vault-mcp', 'services'))) {
       assert.ok(!readFileSync(path.join(home, '.config', 'oci-vault-mcp', 'services', f), 'utf8').includes(GH));
     }
+    // the same server in another client: secrets reused, the identical service definition kept
+    const claude = path.join(home, '.claude.json');
+    writeFileSync(claude, JSON.stringify({ mcpServers: { 'My GitHub': JSON.parse(original).mcpServers['My GitHub'] } }));
+    const other = await runBinary(['client', 'import', 'claude-code', '--config', config, '--apply'], { env: { HOME: home, DOCKER_CONFIG: dc.dir }, hideRepo: false, timeoutMs: 90_000 });
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(other.stdout, /my-github-github-personal-access-token \(reuse\)/);
+    assert.match(other.stdout, /exists, identical/);
+    assert.deepEqual(JSON.parse(readFileSync(claude, 'utf8')).mcpServers['My GitHub'], { type: 'stdio', command: plugin, args: ['run', 'my-github', '--config', config] });
     // a second import finds nothing left to move
     const again = await run(['--apply']);
     assert.equal(again.code, 0, again.stderr);

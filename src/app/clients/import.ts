@@ -1,4 +1,4 @@
-import { rm, unlink } from 'node:fs/promises';
+import { readFile, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import { classifyEntry, entryFor, isReferenceValue, plaintextSecretVars, type ClientPlace, type ServerEntry } from '../../core/clients/catalog.js';
@@ -41,8 +41,10 @@ export interface ImportItem {
   /** The service definition written for it (user services dir). */
   service: string;
   serviceFile: string;
-  /** True when a user service of that name exists already (replaced only with `force`). */
+  /** True when a user service of that name exists already (replaced only with `force`, unless it is identical). */
   serviceExists: boolean;
+  /** True when that existing definition is exactly what would be written (an import of the same server from another client). */
+  serviceSame?: boolean;
   command: string[];
   secrets: Array<{ envVar: string; secretName: string; masked: string; action: SecretAction }>;
   /** Plain variables moved to the service's env_overrides (names only). */
@@ -179,6 +181,8 @@ export async function importClient(ctx: AppContext, options: ImportOptions): Pro
       entry: newEntry,
     });
     serviceTexts.set(serviceFile, serviceDefinitionText(server, entry, secrets, overrides, passthrough));
+    const item = items[items.length - 1]!;
+    if (item.serviceExists) item.serviceSame = (await readFile(serviceFile, 'utf8').catch(() => undefined)) === serviceTexts.get(serviceFile);
   }
   const serviceText = (item: ImportItem) => serviceTexts.get(item.serviceFile)!;
 
@@ -222,7 +226,7 @@ export async function importClient(ctx: AppContext, options: ImportOptions): Pro
   if (conflicts.length > 0) {
     throw new UsageError(`secret${conflicts.length > 1 ? 's' : ''} ${[...new Set(conflicts)].join(', ')} already hold${conflicts.length > 1 ? '' : 's'} another value; nothing was changed`, 'add a new version with --rotate-existing, or choose other names with --name-pattern');
   }
-  const taken = items.filter((i) => i.serviceExists).map((i) => i.serviceFile);
+  const taken = items.filter((i) => i.serviceExists && !i.serviceSame).map((i) => i.serviceFile);
   if (taken.length > 0 && !options.force) throw new UsageError(`service definition${taken.length > 1 ? 's' : ''} ${taken.join(', ')} already exist${taken.length > 1 ? '' : 's'}; nothing was changed`, 'replace them with --force');
 
   // 5. uploads (values from memory to the SDK; never argv): a failure here leaves every file as it was
@@ -246,6 +250,7 @@ export async function importClient(ctx: AppContext, options: ImportOptions): Pro
   const written: string[] = [];
   try {
     for (const item of items) {
+      if (item.serviceSame) continue;
       await writeFileAtomic(item.serviceFile, serviceText(item), { mode: 0o644 });
       written.push(item.serviceFile);
     }

@@ -61,7 +61,7 @@ export default class ClientImport extends BaseCommand {
     else if (result.items.length > 0) {
       const lines = [`${result.applied ? 'Imported' : 'Plan (nothing changed; --apply does it)'}: ${result.file}`];
       for (const item of result.items) {
-        lines.push(`  ${item.server} → service ${item.service} (${item.serviceFile}${item.serviceExists ? ', exists' : ''}): ${item.command.join(' ')}`);
+        lines.push(`  ${item.server} → service ${item.service} (${item.serviceFile}${item.serviceSame ? ', exists, identical' : item.serviceExists ? ', exists' : ''}): ${item.command.join(' ')}`);
         for (const s of item.secrets) lines.push(`    ${s.envVar} = ${s.masked} → secret ${s.secretName} (${s.action})`);
         if (item.envOverrides.length > 0) lines.push(`    env_overrides: ${item.envOverrides.join(', ')}`);
         if (item.passthrough.length > 0) lines.push(`    kept in the entry (the client expands them): ${item.passthrough.join(', ')}`);
