@@ -1,4 +1,4 @@
-import { chmod, copyFile, lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-file.js';
 import type { ClientId, ClientPlace, ClientScope, ClientSpec } from '../../core/clients/catalog.js';
@@ -129,9 +129,4 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The real path of a file when it exists, else the path (for display and comparisons). */
-export async function realFile(file: string): Promise<string> {
-  return realpath(file).catch(() => file);
 }

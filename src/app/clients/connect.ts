@@ -92,15 +92,15 @@ export async function connectClient(ctx: AppContext, options: ConnectOptions): P
 
 /**
  * Sets entry `name` of the target file to `wanted`, keeping the existing entry's other keys (a `disabled` flag, a
- * timeout…). Shared with `client import`.
- * @param options.force replace an entry that does not start through us; `replaceEnv` drop the old entry's env
+ * timeout…).
+ * @param options.force replace an entry that does not start through us (its env is dropped, with a note)
  */
-export async function writeEntry(
+async function writeEntry(
   ctx: AppContext,
   target: ClientTarget,
   name: string,
   wanted: ServerEntry,
-  options: { dryRun?: boolean; force?: boolean; allowForeign?: boolean } = {},
+  options: { dryRun?: boolean; force?: boolean } = {},
 ): Promise<ClientChange> {
   const before = await readClientFile(target.file);
   const config = await parseConfigText(before, target.client.format, target.client.serversKey, target.file);
@@ -109,7 +109,7 @@ export async function writeEntry(
   let entry: ServerEntry = wanted;
   if (existing && typeof existing === 'object') {
     const kind = classifyEntry(existing);
-    if (!kind.ours && !options.force && !options.allowForeign) {
+    if (!kind.ours && !options.force) {
       throw new UsageError(
         `${target.file} already has an entry '${name}' that does not start through docker vaultmcp`,
         `pick another name with --name, replace it with --force, or move its secrets with \`docker vaultmcp client import ${target.client.id}\``,

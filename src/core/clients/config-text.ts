@@ -82,7 +82,7 @@ function describeJsonError(code: string): string {
 }
 
 /** 1-based `line:column` of a character offset. */
-export function lineColumn(text: string, offset: number): string {
+function lineColumn(text: string, offset: number): string {
   const before = text.slice(0, Math.max(0, offset));
   const line = before.split('\n').length;
   const column = offset - (before.lastIndexOf('\n') + 1) + 1;
