@@ -53,6 +53,16 @@ describe('run -- COMMAND and service add (built binary)', () => {
     assert.ok(!r.stderr.includes(TOKEN) && !r.stderr.includes(DB));
   });
 
+  it('runs in a private empty directory like a service, or where it was started with --cwd inherit', async () => {
+    const priv = await runBinary(['run', '--config', config, '--', 'sh', '-c', 'pwd; ls -A | wc -l'], { env, cwd: dir });
+    assert.equal(priv.code, 0, priv.stderr);
+    const [where, count] = priv.stdout.trim().split('\n');
+    assert.notEqual(where, dir);
+    assert.equal(count!.trim(), '0');
+    const here = await runBinary(['run', '--config', config, '--cwd', 'inherit', '--', 'sh', '-c', 'pwd'], { env, cwd: dir });
+    assert.equal(here.stdout.trim(), dir, here.stderr);
+  });
+
   it('all or nothing: one missing secret and the command is not started (exit 3, naming it)', async () => {
     const marker = path.join(dir, 'started');
     const r = await runBinary(['run', '--config', config, '--secret', 'A=api-token', '--secret', 'B=no-such-secret', '--', 'sh', '-c', `touch ${marker}`], { env, cwd: dir });

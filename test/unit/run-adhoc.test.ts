@@ -65,7 +65,7 @@ describe('adhocService', () => {
     assert.deepEqual(svc.env_overrides, { LOG_LEVEL: 'debug', GREETING: 'hello world', API_KEY: 'literal-key' });
     assert.deepEqual(svc.target_command, ['npx', '-y', 'srv']);
     assert.equal(svc.name, 'npx');
-    assert.equal(svc.cwd, 'inherit');
+    assert.equal(svc.cwd, undefined, 'a private empty working directory, as for a service');
     assert.equal(svc.origin, path.join(dir, '.env'));
   });
   it('bad input: one-line usage errors', async () => {

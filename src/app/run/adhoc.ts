@@ -51,8 +51,9 @@ export function parseAssignments(list: readonly string[], flag: string, options:
  * @param options.secrets `VAR=REF` items; REF is any reference form (name, OCID, oci-vault:// URL, `vault:NAME`)
  * @param options.envFile dotenv file (dotenv 18's parser): reference values become secrets, others plain variables;
  *   a `--secret` for the same variable wins
- * @returns a definition named after the program, working directory `inherit` (a command typed in a shell runs where
- *   it was typed, like `op run`; `--cwd` still chooses)
+ * @returns a definition named after the program; like a service's, its working directory is a private empty one
+ *   (an MCP client may start it inside a project whose node_modules must not pick the code that gets the secrets);
+ *   `--cwd DIR|inherit` chooses
  * @throws UsageError (2) bad assignments or a missing env file; ConfigError (2) an unreadable env file or an
  *   invalid reference (naming the variable)
  */
@@ -103,6 +104,5 @@ export async function adhocService(
     env_overrides: overrides,
     passthrough_env: [],
     environments: [],
-    cwd: 'inherit',
   };
 }

@@ -28,7 +28,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run github --test',
     '<%= config.bin %> run ./my-server.json -- --read-only',
     '<%= config.bin %> run --secret GITHUB_PERSONAL_ACCESS_TOKEN=github-token -- npx -y @modelcontextprotocol/server-github',
-    '<%= config.bin %> run --env-file .env.vault -- node server.js',
+    '<%= config.bin %> run --env-file .env.vault --cwd inherit -- node server.js',
   ];
   static usage = [
     'run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [-v] [-- SERVER_ARGS…]',
