@@ -22,7 +22,19 @@ export const RUN_FLAGS = {
     description:
       "the server's working directory, or `inherit` for the current one (default: the service's cwd, else a private empty directory, so a project's node_modules cannot replace the server)",
   },
-} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; helpValue?: string; description: string }>;
+  // run -- COMMAND (no service file): issue 11
+  secret: {
+    type: 'string',
+    multiple: true,
+    helpValue: 'VAR=REF',
+    description: 'with -- COMMAND: put the secret REF (name, OCID, oci-vault:// URL, vault:NAME) in VAR; repeatable',
+  },
+  'env-file': {
+    type: 'string',
+    helpValue: 'FILE',
+    description: 'with -- COMMAND: variables in dotenv syntax; reference values (oci-vault://, ocid1.vaultsecret…, vault:NAME) are resolved, others passed as they are',
+  },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; helpValue?: string; description: string }>;
 
 /**
  * Parses `run`'s own argv (after the word `run`) for the fast path. Returns undefined for anything it does not
@@ -36,10 +48,10 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
   const own = dashDash >= 0 ? argv.slice(0, dashDash) : [...argv];
   const extraArgs = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
   const options = Object.fromEntries(
-    Object.entries(RUN_FLAGS).map(([name, f]) => [name, { type: f.type, ...('short' in f ? { short: f.short } : {}) }]),
+    Object.entries(RUN_FLAGS).map(([name, f]) => [name, { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('multiple' in f ? { multiple: f.multiple } : {}) }]),
   ) as ParseArgsConfig['options'];
   type Token = { kind: string; name?: string; rawName?: string; value?: string; inlineValue?: boolean };
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[]; tokens: Token[] };
+  let parsed: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[]; tokens: Token[] };
   try {
     parsed = parseArgs({ args: own, options, tokens: true, allowPositionals: true, strict: true }) as unknown as typeof parsed;
   } catch {
@@ -48,16 +60,22 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
   const seen = new Set<string>();
   for (const t of parsed.tokens) {
     if (t.kind !== 'option' || !t.name) continue;
-    if (seen.has(t.name)) return undefined; // repeated: oclif's error, not a silent "last one wins"
+    if (seen.has(t.name) && !(RUN_FLAGS as Record<string, { multiple?: boolean }>)[t.name]?.multiple) return undefined; // repeated: oclif's error, not a silent "last one wins"
     seen.add(t.name);
     if (t.value === '') return undefined;
     if (t.inlineValue && !t.rawName?.startsWith('--')) return undefined; // -eprod
   }
-  if (parsed.positionals.length !== 1) return undefined;
+  // one service, or none and a command after `--` (run -- COMMAND)
+  const adhoc = parsed.positionals.length === 0 && extraArgs.length > 0;
+  if (parsed.positionals.length !== 1 && !adhoc) return undefined;
   const v = parsed.values;
   const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const secrets = Array.isArray(v.secret) ? (v.secret as unknown as string[]) : [];
   return {
-    service: parsed.positionals[0]!,
+    service: adhoc ? '' : parsed.positionals[0]!,
+    ...(adhoc ? { command: extraArgs } : {}),
+    ...(secrets.length > 0 ? { secrets } : {}),
+    ...(str('env-file') !== undefined ? { envFile: str('env-file') } : {}),
     ...(str('env') !== undefined ? { env: str('env') } : {}),
     ...(str('config') !== undefined ? { config: str('config') } : {}),
     ...(str('cwd') !== undefined ? { cwd: str('cwd') } : {}),
@@ -66,6 +84,6 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
     verbose: v.verbose === true,
     offline: v.offline === true,
     refresh: v.refresh === true,
-    extraArgs,
+    extraArgs: adhoc ? [] : extraArgs,
   };
 }

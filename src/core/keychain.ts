@@ -72,6 +72,8 @@ type AddonEntry = {
  */
 export async function openKeychain(options: { platform?: NodeJS.Platform } = {}): Promise<Keychain> {
   const platform = options.platform ?? process.platform;
+  // Started by an MCP client, we get no DBUS_SESSION_BUS_ADDRESS: find the user bus first (core/session-bus.ts).
+  if (platform === 'linux' && process.platform === 'linux') await useUserSessionBus();
   let addon: typeof import('@napi-rs/keyring') | undefined;
   let loadError: unknown;
   try {
@@ -171,6 +173,16 @@ export function classifyKeychainError(err: unknown, addonMissing = false): Keych
     );
   }
   return new KeychainError('the OS keychain failed', 'other', `check the keychain with \`docker vaultmcp doctor\`; ${CACHE_KEY_FALLBACK}`, err);
+}
+
+/**
+ * Points libdbus at the user's session bus (`$XDG_RUNTIME_DIR/bus`, else `/run/user/UID/bus`) when this process has
+ * no DBUS_SESSION_BUS_ADDRESS, before the addon connects. Never throws; without a bus the keychain reports `no_dbus`.
+ */
+async function useUserSessionBus(): Promise<void> {
+  const { sessionBusFallback, setNativeEnv } = await import('./session-bus.js');
+  const address = sessionBusFallback({ env: process.env, uid: process.getuid?.() ?? -1 });
+  if (address) await setNativeEnv('DBUS_SESSION_BUS_ADDRESS', address);
 }
 
 let shared: Promise<Keychain> | undefined;

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../core/context.js';
+import { UsageError } from '../../core/errors.js';
 import type { LoadedSettings, Settings } from '../../core/config/settings/index.js';
 import type { ServiceDefinition, ServiceSelection } from '../../core/config/services/index.js';
 
@@ -39,7 +40,7 @@ export interface RunPlan {
  */
 export async function planRun(
   ctx: AppContext,
-  request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[] },
+  request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[]; command?: readonly string[]; secrets?: readonly string[]; envFile?: string },
   options: { settings?: LoadedSettings; onSettings?: (settings: LoadedSettings) => void } = {},
 ): Promise<RunPlan> {
   const [{ loadSettings }, { loadService, selectEnvironment }] = await Promise.all([
@@ -47,7 +48,12 @@ export async function planRun(
     import('../../core/config/services/index.js'),
   ]);
   const settingsLoading = options.settings ? Promise.resolve(options.settings) : loadSettings(ctx, { configFile: request.config });
-  const serviceLoading = loadService(request.service, ctx);
+  // run -- COMMAND: an in-memory service definition from --secret/--env-file (adhoc.ts), planned like any other
+  const serviceLoading = request.command
+    ? import('./adhoc.js').then(({ adhocService }) => adhocService(ctx, { command: request.command!, secrets: request.secrets, envFile: request.envFile }))
+    : request.secrets?.length || request.envFile
+      ? Promise.reject(adhocOnly())
+      : loadService(request.service, ctx);
   serviceLoading.catch(() => {}); // reported below, after any settings error
   const loaded = await settingsLoading;
   options.onSettings?.(loaded);
@@ -77,6 +83,10 @@ export async function planRun(
     executable,
     warnings: selection.warnings,
   };
+}
+
+function adhocOnly(): Error {
+  return new UsageError('--secret and --env-file are for `run -- COMMAND`', "declare a service's secrets in its service file (`docker vaultmcp service add`), or run the command directly: run --secret VAR=REF -- COMMAND");
 }
 
 /**

@@ -15,4 +15,10 @@ export interface RunRequest {
   cwd?: string;
   /** Arguments after `--`, verbatim; appended to target_command. */
   extraArgs: string[];
+  /** `run -- COMMAND [ARGS…]` without a service file: the command (then `service` is '' and extraArgs empty). */
+  command?: string[];
+  /** `--secret VAR=REF`, repeatable (only with `command`). */
+  secrets?: string[];
+  /** `--env-file FILE` (only with `command`): dotenv; reference values are resolved, others passed literally. */
+  envFile?: string;
 }
