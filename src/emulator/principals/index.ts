@@ -80,6 +80,8 @@ export interface Principals {
   routes: Route[];
   /** the `/_emulator/principals…` admin requests; undefined for other paths */
   admin(method: string, pathname: string, body: Buffer): Promise<ApiResult | undefined>;
+  /** Moves the token clock forward by `ms` and waits until what the platform renews (the RPST file) is written. */
+  advanceClock(ms: number): Promise<void>;
   /** Writes a new service-account token and stops accepting the old one (as Kubernetes rotation, then expiry). */
   rotateServiceAccountToken(): Promise<void>;
   close(): Promise<void>;
@@ -194,8 +196,11 @@ export async function startPrincipals(o: {
   const rpstFile = path.join(dir, 'rpst');
   await writeSecure(rpKeyFile, rpKey.privateKeyPem);
   let rpTimer: NodeJS.Timeout | undefined;
+  let rpstRenewAt = 0;
+  let rpstWrite: Promise<void> = Promise.resolve();
   const issueRpst = async (): Promise<void> => {
     const t = issuer.issue(rpKey.publicKeyPem, rpClaims(functionId, 'fnfunc'), ttlMs);
+    rpstRenewAt = clock.now() + ttlMs / 2;
     trust(t.token, rpKey.publicKeyPem, t.expiresAt);
     await writeSecure(rpstFile, t.token);
     clearTimeout(rpTimer);
@@ -203,6 +208,10 @@ export async function startPrincipals(o: {
     rpTimer.unref();
   };
   await issueRpst();
+  // as the Functions runtime does: a moved clock past the half-life renews the file at once
+  clock.onAdvance(() => {
+    if (clock.now() >= rpstRenewAt) rpstWrite = rpstWrite.then(issueRpst).catch(() => undefined);
+  });
 
   // POST /v1/x509 on the API port.
   const federationRoute: Route = {
@@ -386,6 +395,10 @@ export async function startPrincipals(o: {
     clock,
     routes: [federationRoute],
     rotateServiceAccountToken,
+    async advanceClock(ms) {
+      clock.advance(ms);
+      await rpstWrite;
+    },
     async admin(method, pathname, body) {
       const route = `${method} ${pathname}`;
       switch (route) {
@@ -395,6 +408,7 @@ export async function startPrincipals(o: {
           const n = parseJsonObject(body).advanceSeconds;
           if (typeof n !== 'number' || !(n >= 0)) throw invalid('advanceSeconds must be a number ≥ 0');
           clock.advance(n * 1000);
+          await rpstWrite;
           return { body: { offsetMs: clock.offset } };
         }
         case 'POST /_emulator/principals/ttl': {
@@ -408,12 +422,17 @@ export async function startPrincipals(o: {
           return { status: 204 };
         case 'POST /_emulator/principals/rpst':
           await issueRpst();
+  // as the Functions runtime does: a moved clock past the half-life renews the file at once
+  clock.onAdvance(() => {
+    if (clock.now() >= rpstRenewAt) rpstWrite = rpstWrite.then(issueRpst).catch(() => undefined);
+  });
           return { status: 204 };
       }
       return undefined;
     },
     async close() {
       clearTimeout(rpTimer);
+      await rpstWrite;
       await Promise.all([close(imds), close(proxymux)]);
     },
   };

@@ -13,6 +13,11 @@ import { createPrivateKey, createPublicKey, randomUUID, sign, type KeyObject } f
  */
 export class EmulatorClock {
   private offsetMs = 0;
+  private readonly listeners: Array<() => void> = [];
+  /** Calls `fn` after every advance (the emulated platform renews what it must, e.g. the RPST file). */
+  onAdvance(fn: () => void): void {
+    this.listeners.push(fn);
+  }
   /** now in ms since the epoch */
   now(): number {
     return Date.now() + this.offsetMs;
@@ -20,6 +25,7 @@ export class EmulatorClock {
   /** Moves the clock forward by `ms` (≥ 0). */
   advance(ms: number): void {
     this.offsetMs += Math.max(0, ms);
+    for (const fn of this.listeners) fn();
   }
   /** The offset from real time, ms. */
   get offset(): number {
