@@ -239,7 +239,38 @@ if (process.env.VAULTMCP_TEST_NETNS !== '1') {
       assert.ok(identity.expiresAt && identity.expiresAt.getTime() > sharedClock());
     });
 
-    it('readSecret helper sanity: api_key still works next to the principals', async () => {
+    it('doctor names the method and the identity obtained (instance, OKE workload), never a token', async () => {
+      const doctor = async (config: string) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'doctor', '--json', '--config', config], {
+          cwd: REPO,
+          env: cliEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 60_000,
+        });
+        let stdout = '';
+        child.stdout.on('data', (b: Buffer) => (stdout += b));
+        await new Promise((resolve) => child.on('close', resolve));
+        assert.doesNotMatch(stdout, /eyJ[A-Za-z0-9_-]{8,}\./, 'no JWT in the report');
+        const report = JSON.parse(stdout) as { checks: Array<{ id: string; status: string; detail: string }> };
+        const byId = (id: string) => report.checks.find((c) => c.id === id)!;
+        return { principal: byId('principal'), auth: byId('auth') };
+      };
+      const ip = await doctor(p().resolverConfigs.instance_principal);
+      assert.equal(ip.auth.status, 'pass', ip.auth.detail);
+      assert.match(ip.auth.detail, /instance_principal/);
+      assert.equal(ip.principal.status, 'pass', ip.principal.detail);
+      assert.ok(ip.principal.detail.includes(p().instanceId), ip.principal.detail);
+      assert.ok(ip.principal.detail.includes(emu.info.tenancyId), ip.principal.detail);
+      assert.match(ip.principal.detail, /valid until \d{4}-\d\d-\d\dT/);
+      const oke = await doctor(p().resolverConfigs.oke_workload_identity);
+      assert.equal(oke.principal.status, 'pass', oke.principal.detail);
+      assert.match(oke.principal.detail, /^oke_workload_identity: resource principal ocid1\.cluster\./);
+      const apiKey = await doctor(emu.info.resolverConfig);
+      assert.equal(apiKey.principal.status, 'skip');
+      assert.match(apiKey.principal.detail, /auth\.method is api_key/);
+    });
+
+    it('api_key keeps working on an emulator with principals', async () => {
       const { settings } = await loadSettings({ env: {}, homeDir: home, cwd: dir }, { configFile: emu.info.resolverConfig });
       assert.equal(await readSecret(settings), SECRET);
     });
