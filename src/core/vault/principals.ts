@@ -14,7 +14,7 @@
  * All three go through `SessionTokenSigner`, which refreshes the token once it has expired on *our* clock (an
  * injectable `now`), so a long-running process never sends an expired token and tests need not wait.
  */
-import { generateKeyPair, randomUUID } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -77,6 +77,7 @@ export function identityOf(token: string): PrincipalIdentity {
  */
 export class SessionTokenSigner implements AuthenticationDetailsProvider {
   private refreshing?: Promise<string>;
+  private fetching?: Promise<string>;
 
   constructor(
     private readonly source: SessionTokenSource,
@@ -90,7 +91,8 @@ export class SessionTokenSigner implements AuthenticationDetailsProvider {
    */
   async getKeyId(): Promise<string> {
     try {
-      let token = await this.source.current();
+      // concurrent first requests share one token request (oci-common's X509FederationClient would make one each)
+      let token = await (this.fetching ??= this.source.current().finally(() => (this.fetching = undefined)));
       if (this.expired(token)) {
         this.refreshing ??= this.source.refresh().finally(() => (this.refreshing = undefined));
         token = await this.refreshing;
@@ -107,6 +109,14 @@ export class SessionTokenSigner implements AuthenticationDetailsProvider {
             }),
       );
     }
+  }
+
+  /**
+   * Starts getting a token now, so the token request overlaps with loading the SDK clients; the first signed
+   * request waits for it (a failure is reported by that request, not here).
+   */
+  prefetch(): void {
+    this.getKeyId().catch(() => undefined);
   }
 
   getPrivateKey(): string {
@@ -140,6 +150,49 @@ export function sdkTokenSource(provider: AuthenticationDetailsProvider & { refre
 }
 
 const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * A session key supplier for oci-common's X509FederationClient (its SessionKeySupplier shape: `getKeyPair()` →
+ * `{getPublic(), getPrivate()}` PEM, `refreshKeys()`). The SDK's own generates an RSA 2048 key in its constructor
+ * and another in the `refreshKeys()` that precedes the first token request, each 100–400 ms on a loaded 2-core
+ * machine (bench/RESULTS.md). This one generates the first key asynchronously (`ready`) and lets the first
+ * `refreshKeys()` keep it, since no token was ever bound to it; later refreshes make a new key as the SDK does.
+ */
+export class PrefetchedSessionKeys {
+  private pair?: { publicKey: string; privateKey: string };
+  private unused = true;
+  /** resolves when the first key exists; await it before the first token request */
+  readonly ready: Promise<void>;
+
+  constructor() {
+    this.ready = generateKeyPairAsync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    }).then((p) => {
+      this.pair = { publicKey: p.publicKey as unknown as string, privateKey: p.privateKey as unknown as string };
+    });
+  }
+
+  getKeyPair(): { getPublic(): string; getPrivate(): string } {
+    const pair = this.pair;
+    if (!pair) throw new Error('session key not generated yet');
+    return { getPublic: () => pair.publicKey, getPrivate: () => pair.privateKey };
+  }
+
+  refreshKeys(): void {
+    if (this.unused && this.pair) {
+      this.unused = false;
+      return;
+    }
+    const p = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    this.pair = { publicKey: p.publicKey, privateKey: p.privateKey };
+  }
+}
 
 /** A new RSA 2048 session key pair: public SPKI DER, private PKCS#8 PEM (as oci-common's SessionKeySupplierImpl). */
 async function newSessionKeyPair(): Promise<{ publicKey: Buffer; privateKey: string }> {
@@ -329,7 +382,10 @@ export async function createPrincipalAuth(
     if (method === 'instance_principal') {
       const builder = new common.InstancePrincipalsAuthenticationDetailsProviderBuilder();
       if (settings.auth.federation_endpoint) builder.federationEndpoint = settings.auth.federation_endpoint;
-      const provider = await builder.build();
+      // the session key is generated off the main thread while the metadata service is asked for the certificates
+      const keys = new PrefetchedSessionKeys();
+      builder.sessionKeySupplier = keys as never;
+      const [provider] = await Promise.all([builder.build(), keys.ready]);
       region ??= (provider as unknown as { getRegion?: () => { regionId?: string } | undefined }).getRegion?.()?.regionId ?? (await metadataRegion(common));
       source = sdkTokenSource(provider as never);
     } else if (method === 'resource_principal') {
@@ -360,6 +416,7 @@ export async function createPrincipalAuth(
     throw new VaultError(`could not obtain ${method.replace(/_/g, ' ')} credentials`, { kind: 'auth', cause: err, hint: hints[method] });
   }
   const signer = new SessionTokenSigner(source, env.now);
+  signer.prefetch();
   return { provider: signer, region, description: method, identity: () => signer.identity() };
 }
 
