@@ -183,8 +183,29 @@ if (process.env.VAULTMCP_TEST_NETNS !== '1') {
       const r = await read(access);
       assert.equal(r.secretBundle.versionNumber, 1);
       assert.equal((ops().federateX509 ?? 0) - fed0, 3, 'one refresh');
-      // a client whose clock did not move sends its expired token: 401, so expiry is really enforced
-      await assert.rejects(read(staleClockAccess), (err: unknown) => err instanceof VaultError && err.kind === 'auth' && err.status === 401);
+      // a client whose clock did not move still holds the old token, which the emulator now rejects as expired…
+      const oldKeyId = await (await staleClockAccess.clients()).auth!.provider.getKeyId();
+      assert.equal(emu.keys.lookup(oldKeyId), 'expired');
+      // …so its request gets 401; it renews the token once and repeats the request, which succeeds
+      const again = await read(staleClockAccess);
+      assert.equal(again.secretBundle.versionNumber, 1);
+      assert.equal((ops().federateX509 ?? 0) - fed0, 4, 'one renewal after the 401');
+      assert.notEqual(await (await staleClockAccess.clients()).auth!.provider.getKeyId(), oldKeyId);
+    });
+
+    it('a token the vault keeps refusing fails with 401 after one renewal, not in a loop', async () => {
+      const settings = await settingsOf('instance_principal');
+      const access = createVaultAccess({ settings, env: { env: {}, homeDir: home } });
+      const fed0 = ops().federateX509 ?? 0;
+      const res = await fetch(`${emu.info.endpoint}/_emulator/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ status: 401, code: 'NotAuthenticated', count: 2, path: 'getSecretBundleByName' }),
+      });
+      assert.equal(res.status, 201);
+      const read = access.call('read', 'secret', async (c) => (await c.secrets()).getSecretBundleByName({ secretName: 'everything-api-key', vaultId: emu.info.vaultId }));
+      await assert.rejects(read, (err: unknown) => err instanceof VaultError && err.kind === 'auth' && err.status === 401);
+      assert.equal((ops().federateX509 ?? 0) - fed0, 2, 'the first token and one renewal');
+      assert.equal(emu.faults.list().length, 0, 'both injected 401s were used: two requests, no third');
     });
 
     it('resource_principal: `run --test` succeeds with the emulator RPST v2.2 environment', async () => {

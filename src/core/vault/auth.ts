@@ -18,6 +18,8 @@ export interface OciAuth {
   description: string;
   /** Principals only: who the current session token names, and until when (fetches a token if needed; never the token). */
   identity?: () => Promise<PrincipalIdentity>;
+  /** Principals only: replaces the session token now (after a 401 for one our clock still thought valid). */
+  renew?: () => Promise<void>;
 }
 
 /** What auth reads from the outside world: OCI_CLI_PASSPHRASE, and the home directory for `~/` in key paths. */

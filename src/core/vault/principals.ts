@@ -112,6 +112,18 @@ export class SessionTokenSigner implements AuthenticationDetailsProvider {
   }
 
   /**
+   * Gets a new token now, whatever our clock says (the vault answered 401: its clock, or a revocation, says the
+   * token is no longer good). Concurrent callers share one renewal.
+   */
+  async renew(): Promise<void> {
+    try {
+      await (this.refreshing ??= this.source.refresh().finally(() => (this.refreshing = undefined)));
+    } catch (err) {
+      throw carry(err instanceof VaultError ? err : new VaultError('could not renew the principal\'s session token', { kind: 'auth', cause: err }));
+    }
+  }
+
+  /**
    * Starts getting a token now, so the token request overlaps with loading the SDK clients; the first signed
    * request waits for it (a failure is reported by that request, not here).
    */
@@ -417,7 +429,7 @@ export async function createPrincipalAuth(
   }
   const signer = new SessionTokenSigner(source, env.now);
   signer.prefetch();
-  return { provider: signer, region, description: method, identity: () => signer.identity() };
+  return { provider: signer, region, description: method, identity: () => signer.identity(), renew: () => signer.renew() };
 }
 
 /**
