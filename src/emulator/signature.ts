@@ -30,6 +30,11 @@ export class KeyRegistry {
    */
   register(keyId: string, publicKey: KeyObject | string, opts: { expiresAt?: number } = {}): void {
     this.keys.set(keyId, { key: typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey, expiresAt: opts.expiresAt });
+    // a long-running emulator issues a token per launch: forget the ones that expired over an hour ago
+    if (opts.expiresAt !== undefined && this.keys.size % 1024 === 0) {
+      const cutoff = this.now() - 3600_000;
+      for (const [id, entry] of this.keys) if (entry.expiresAt !== undefined && entry.expiresAt < cutoff) this.keys.delete(id);
+    }
   }
 
   /** The key of a keyId that has not expired. */

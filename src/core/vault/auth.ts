@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { AuthenticationDetailsProvider } from 'oci-common';
-import { ConfigError, VaultError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Settings } from '../config/settings/index.js';
 import { parseOciConfigSections, withDefaults } from './oci-config-file.js';
 import type { PrincipalIdentity } from './principals.js';
