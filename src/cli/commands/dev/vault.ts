@@ -16,10 +16,13 @@ export default class DevVault extends BaseCommand {
   static description =
     'Serves the OCI Secrets retrieval and Vault management APIs on 127.0.0.1 and verifies request signatures. ' +
     'It writes an API key, an OCI config file and a resolver.yaml into the state directory and prints one JSON ' +
-    'line (endpoint, OCIDs, ociConfigFile, resolverConfig) on stdout. Test hooks live under /_emulator.';
+    'line (endpoint, OCIDs, ociConfigFile, resolverConfig) on stdout. Test hooks live under /_emulator. ' +
+    'With --principals it also serves the instance metadata service, X.509 federation, a resource principal ' +
+    'environment and the OKE token endpoint (docs/principals.md); the JSON line then has a "principals" object.';
   static examples = [
     '<%= config.bin %> dev vault --port 0 --seed secrets.json',
     '<%= config.bin %> dev vault --state-dir ./.emu --seed secrets.json &   # then: docker vaultmcp run github --config ./.emu/resolver.yaml',
+    'unshare -n sh -c \'ip link set lo up; ip addr add 169.254.169.254/32 dev lo; <%= config.bin %> dev vault --principals --state-dir ./.emu\'',
   ];
   static flags = {
     port: Flags.integer({ description: 'TCP port on 127.0.0.1 (0 = any free port)', default: 9443, min: 0, max: 65535, helpValue: 'PORT' }),
