@@ -134,6 +134,15 @@ describe('principal settings', () => {
     assert.equal((await loadSettings(ctx({ OCI_CLI_AUTH: 'oke_workload_identity' }))).settings.auth.method, 'oke_workload_identity');
   });
 
+  it('a plain-http federation_endpoint to another host is loaded with a warning; to loopback (the emulator) without', async () => {
+    const file = path.join(root, 'http.yaml');
+    await writeFile(file, 'auth:\n  federation_endpoint: http://auth.example.com\n');
+    const remote = await loadSettings(ctx(), { configFile: file });
+    assert.ok(remote.warnings.some((w) => /federation_endpoint http:\/\/auth\.example\.com is plain http/.test(w)), remote.warnings.join('; '));
+    await writeFile(file, 'auth:\n  federation_endpoint: http://127.0.0.1:9443\n');
+    assert.deepEqual((await loadSettings(ctx(), { configFile: file })).warnings, []);
+  });
+
   it('a federation_endpoint that is not an http(s) URL is a ConfigError naming the key', async () => {
     const file = path.join(root, 'bad.yaml');
     await writeFile(file, 'auth:\n  federation_endpoint: auth.example\n');

@@ -119,7 +119,12 @@ export async function loadSettings(
   settings.auth.config_file = expandPath(settings.auth.config_file, ctx);
   if (settings.auth.oke_token_file) settings.auth.oke_token_file = expandPath(settings.auth.oke_token_file, ctx);
   if (settings.auth.oke_ca_file) settings.auth.oke_ca_file = expandPath(settings.auth.oke_ca_file, ctx);
-  if (settings.auth.federation_endpoint) settings.auth.federation_endpoint = settings.auth.federation_endpoint.replace(/\/+$/, '');
+  if (settings.auth.federation_endpoint) {
+    settings.auth.federation_endpoint = settings.auth.federation_endpoint.replace(/\/+$/, '');
+    if (!isLoopbackHttpOrHttps(settings.auth.federation_endpoint)) {
+      warnings.push(`auth.federation_endpoint ${settings.auth.federation_endpoint} is plain http to a host that is not this machine: session tokens would cross the network unencrypted; use https`);
+    }
+  }
   settings.cache.dir = settings.cache.dir ? expandPath(settings.cache.dir, ctx) : defaultCacheDir(ctx);
   if (settings.vault.endpoint) {
     settings.vault.endpoint = settings.vault.endpoint.replace(/\/+$/, '');
