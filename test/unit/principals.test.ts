@@ -4,7 +4,7 @@
  * principals, and the emulator's --imds-listen parsing.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -123,7 +123,7 @@ describe('principal settings', () => {
     assert.equal(d.settings.auth.oke_ca_file, '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt');
     assert.equal(d.settings.auth.federation_endpoint, undefined);
     const file = path.join(root, 'k8s', 'resolver.yaml');
-    await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(file), { recursive: true }));
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, 'auth:\n  method: oke_workload_identity\n  federation_endpoint: https://10.96.0.1:12250/\n  oke_token_file: sa/token\n  oke_ca_file: ~/ca.crt\n');
     const { settings, sources } = await loadSettings(ctx(), { configFile: file });
     assert.equal(settings.auth.method, 'oke_workload_identity');
