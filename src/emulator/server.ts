@@ -26,6 +26,8 @@ export interface EmulatorServerOptions extends RouteEnv, AdminEnv {
   log?: (line: string) => void;
   /** host names besides loopback that requests may be addressed to (the non-loopback address it listens on) */
   allowedHosts?: readonly string[];
+  /** routes added at run time (principals: `POST /v1/x509`) */
+  extraRoutes?: () => readonly Route[];
 }
 
 /** A started server plus its shutdown. */
@@ -74,7 +76,8 @@ export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
       return;
     }
 
-    const operation = operationOf(ROUTES, method, pathname);
+    const routes = o.extraRoutes ? [...ROUTES, ...o.extraRoutes()] : ROUTES;
+    const operation = operationOf(routes, method, pathname);
     o.stats.count(operation);
     let status = 200;
     try {
@@ -103,8 +106,13 @@ export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
         if (action.retryAfter !== undefined) headers['retry-after'] = String(action.retryAfter);
         throw new ApiError(action.status, action.code ?? codeForStatus(action.status), action.message ?? `injected fault: HTTP ${action.status}`, headers);
       }
-      verifyRequest({ method, url, headers: req.headers, body }, o.keys);
-      const match = matchRoute(ROUTES, method, pathname);
+      const keyId = verifyRequest({ method, url, headers: req.headers, body }, o.keys);
+      // An instance certificate key (keyId <tenancy>/fed-x509/<fingerprint>) may only ask for a session token,
+      // and only it may (OCI's X.509 federation); nothing else signs with it.
+      if ((operation === 'federateX509') !== keyId.includes('/fed-x509/')) {
+        throw new ApiError(401, 'NotAuthenticated', 'this key cannot sign this request');
+      }
+      const match = matchRoute(routes, method, pathname);
       if (match === 'method') throw new ApiError(405, 'MethodNotAllowed', `${method} is not allowed on ${pathname}`);
       if (!match) throw new ApiError(404, 'NotFound', `no such API: ${method} ${pathname}`);
       const result = await match.route.handle({ req, query, body, params: match.params, env: o });

@@ -39,7 +39,7 @@ async function checkOciConfig(state: DoctorState): Promise<CheckOutcome> {
   if (!loaded) return skip('skipped: the settings could not be loaded');
   const { settings } = loaded;
   const { method, config_file: file, profile } = settings.auth;
-  if (method === 'instance_principal' || method === 'resource_principal') return skip(`auth.method is ${method}: no OCI config file is used`);
+  if (method !== 'api_key' && method !== 'session_token') return skip(`auth.method is ${method}: no OCI config file is used`);
   const values = await state.profile();
   const required = method === 'session_token' ? ['tenancy', 'key_file', 'security_token_file'] : ['tenancy', 'user', 'fingerprint', 'key_file'];
   const missing = required.filter((k) => !values[k]);

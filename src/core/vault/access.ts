@@ -78,7 +78,16 @@ export function createVaultAccess(args: {
         try {
           return await withCallSignal(signal, () => request(c));
         } catch (err) {
-          throw classifyOciError(err, what);
+          const failure = classifyOciError(err, what);
+          // A principal's session token the vault refuses (401) although our clock says it is valid (clock skew,
+          // revocation): renew it once and repeat the request, inside this attempt (docs/principals.md).
+          if (failure.kind !== 'auth' || failure.status !== 401 || !c.auth?.renew || signal?.aborted) throw failure;
+          await c.auth.renew();
+          try {
+            return await withCallSignal(signal, () => request(c));
+          } catch (again) {
+            throw classifyOciError(again, what);
+          }
         }
       },
       { ...hooks, what },

@@ -1,4 +1,5 @@
 import { VaultError, type VaultFailureKind } from '../errors.js';
+import { takeCarried } from './carried-error.js';
 import { retryAfterFor } from './transport.js';
 
 /**
@@ -13,6 +14,8 @@ import { retryAfterFor } from './transport.js';
  */
 export function classifyOciError(err: unknown, what: string): VaultError {
   if (err instanceof VaultError) return err;
+  const carried = takeCarried((err as { code?: unknown } | undefined)?.code);
+  if (carried) return carried;
   const e = err as { statusCode?: unknown; serviceCode?: unknown; opcRequestId?: string | null; name?: string; code?: unknown; message?: unknown };
   if (typeof e?.statusCode === 'number' && e.statusCode > 0) {
     const status = e.statusCode;

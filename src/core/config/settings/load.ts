@@ -25,7 +25,14 @@ export interface LoadedSettings {
 
 const DEFAULTS: Settings = {
   vault: {},
-  auth: { method: 'api_key', config_file: '~/.oci/config', profile: 'DEFAULT' },
+  auth: {
+    method: 'api_key',
+    config_file: '~/.oci/config',
+    profile: 'DEFAULT',
+    // OCI's defaults (oci-common OkeWorkloadIdentityAuthenticationDetailsProvider): where OKE mounts them in a pod
+    oke_token_file: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    oke_ca_file: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+  },
   cache: { enabled: true, dir: '', ttl: 3600, max_stale: 86400 },
   resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 },
 };
@@ -110,6 +117,14 @@ export async function loadSettings(
 
   const settings = merged as unknown as Settings;
   settings.auth.config_file = expandPath(settings.auth.config_file, ctx);
+  if (settings.auth.oke_token_file) settings.auth.oke_token_file = expandPath(settings.auth.oke_token_file, ctx);
+  if (settings.auth.oke_ca_file) settings.auth.oke_ca_file = expandPath(settings.auth.oke_ca_file, ctx);
+  if (settings.auth.federation_endpoint) {
+    settings.auth.federation_endpoint = settings.auth.federation_endpoint.replace(/\/+$/, '');
+    if (!isLoopbackHttpOrHttps(settings.auth.federation_endpoint)) {
+      warnings.push(`auth.federation_endpoint ${settings.auth.federation_endpoint} is plain http to a host that is not this machine: session tokens would cross the network unencrypted; use https`);
+    }
+  }
   settings.cache.dir = settings.cache.dir ? expandPath(settings.cache.dir, ctx) : defaultCacheDir(ctx);
   if (settings.vault.endpoint) {
     settings.vault.endpoint = settings.vault.endpoint.replace(/\/+$/, '');
@@ -124,7 +139,7 @@ export async function loadSettings(
 }
 
 /** Settings that are file paths: relative values in a file are resolved against that file's directory. */
-const PATH_KEYS = new Set(['auth.config_file', 'cache.dir']);
+const PATH_KEYS = new Set(['auth.config_file', 'cache.dir', 'auth.oke_token_file', 'auth.oke_ca_file']);
 
 /** True for https endpoints and for http ones on a loopback host (the emulator). */
 function isLoopbackHttpOrHttps(endpoint: string): boolean {

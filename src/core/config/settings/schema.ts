@@ -11,7 +11,7 @@ import './zod-locale.js';
 const ocid = (kind: string) =>
   z.string().check(z.regex(new RegExp(`^ocid1\\.${kind}\\.[a-z0-9-]+\\.[a-z0-9-]*\\.[A-Za-z0-9._-]+$`), `must be an OCID of the form ocid1.${kind}.oc1..…`));
 
-export const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal'] as const;
+export const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal', 'oke_workload_identity'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const vaultSchema = z.strictObject({
@@ -26,6 +26,16 @@ export const authSchema = z.strictObject({
   method: z.optional(z.enum(AUTH_METHODS)),
   config_file: z.optional(z.string().check(z.minLength(1))),
   profile: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * Where principals get their session token: instance_principal's X.509 federation endpoint (default
+   * `https://auth.<region>.<realm domain>`; some realms and private endpoints need another), or
+   * oke_workload_identity's proxymux (default `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_PROXYMUX`).
+   */
+  federation_endpoint: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://auth.us-ashburn-1.oraclecloud.com' })),
+  /** oke_workload_identity: the pod's service-account token, re-read on every token refresh (Kubernetes rotates it) */
+  oke_token_file: z.optional(z.string().check(z.minLength(1))),
+  /** oke_workload_identity: the CA that signs the proxymux's TLS certificate */
+  oke_ca_file: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** A whole number in [min, max] (classic zod's `z.number().int().min(min).max(max)`). */
@@ -62,7 +72,17 @@ export type SettingsFile = z.infer<typeof settingsFileSchema>;
 /** Fully resolved settings (defaults applied, paths absolute). Times in seconds or ms as the key says. */
 export interface Settings {
   vault: { region?: string; vault_id?: string; compartment_id?: string; key_id?: string; endpoint?: string };
-  auth: { method: AuthMethod; config_file: string; profile: string };
+  auth: {
+    method: AuthMethod;
+    config_file: string;
+    profile: string;
+    /** no trailing slash; unset = the SDK's / environment's default */
+    federation_endpoint?: string;
+    /** absolute; default /var/run/secrets/kubernetes.io/serviceaccount/token */
+    oke_token_file?: string;
+    /** absolute; default /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
+    oke_ca_file?: string;
+  };
   cache: { enabled: boolean; dir: string; ttl: number; max_stale: number };
   resilience: {
     timeout_ms: number;
