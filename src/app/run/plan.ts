@@ -52,7 +52,7 @@ export async function planRun(
   const loaded = await settingsLoading;
   options.onSettings?.(loaded);
   const service = await serviceLoading;
-  const selection = selectEnvironment(service, request.env ?? loaded.environment);
+  const selection = selectEnvironment(service, request.env ?? loaded.environment, { declared: loaded.settings.environments });
   const command = [...service.target_command, ...(request.extraArgs ?? [])];
 
   const { buildChildEnv, resolveExecutable, serverWorkingDirectory } = await import('../../core/launcher/index.js');

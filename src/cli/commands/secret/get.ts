@@ -27,7 +27,18 @@ export default class SecretGet extends BaseCommand {
   };
   static flags = {
     version: Flags.integer({ description: 'version number to read', min: 1, exclusive: ['stage'], helpValue: 'N' }),
-    stage: Flags.string({ description: 'stage to read', options: [...STAGES], exclusive: ['version'] }),
+    // case-insensitive (`--stage previous`), like the ?stage= qualifier; oclif's `options` would compare exactly
+    stage: Flags.string({
+      description: `stage to read: ${STAGES.join('|')} (any case)`,
+      helpValue: 'STAGE',
+      exclusive: ['version'],
+      parse: async (input) => {
+        const stage = input.toUpperCase();
+        // oclif wraps this as a parse error (exit 2), rendered "--stage: expected one of …, got 'x'"
+        if (!(STAGES as readonly string[]).includes(stage)) throw Object.assign(new Error(`Expected one of ${STAGES.join(', ')} but received: ${input}`), { oclif: { exit: 2 } });
+        return stage;
+      },
+    }),
     reveal: Flags.boolean({ description: 'print the exact value bytes on stdout (no newline added)', default: false }),
     ...scopeFlags,
   };
