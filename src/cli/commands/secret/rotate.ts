@@ -39,7 +39,7 @@ export default class SecretRotate extends BaseCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(SecretRotate);
     refuseValueInArgv((argv as string[]).slice(1), 'secret rotate');
-    const { readSecretValue, validateGenerateLength, willPrompt } = await import('../../../app/secrets/secret-input.js');
+    const { readSecretValue, validateGenerateLength, willPrompt, trailingNewlineNote } = await import('../../../app/secrets/secret-input.js');
     if (flags.generate !== undefined) validateGenerateLength(flags.generate);
     const ctx = this.ctx;
     let selection: Awaited<ReturnType<typeof selectService>> | undefined;
@@ -52,6 +52,8 @@ export default class SecretRotate extends BaseCommand {
     const { secret } = await admin.locate(args.name);
     admin.assertWritable(secret);
     value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source, prompt: this.secretPrompt() });
+    const note = trailingNewlineNote(value, flags.trim);
+    if (note && !flags.json) this.out.warn(note);
     const say = (line: string) => {
       if (!flags.json) ctx.stderr.write(`vaultmcp: ${line}\n`);
     };

@@ -41,7 +41,7 @@ export default class SecretUpload extends BaseCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(SecretUpload);
     refuseValueInArgv((argv as string[]).slice(1), 'secret upload');
-    const { validateSecretName, readSecretValue, willPrompt } = await import('../../../app/secrets/secret-input.js');
+    const { validateSecretName, readSecretValue, willPrompt, trailingNewlineNote } = await import('../../../app/secrets/secret-input.js');
     validateSecretName(args.name);
     const tags = parseTags(flags.tag ?? []);
     const { admin, settings, module } = await openSecretAdmin(this.ctx, flags, { keyId: checkOcidFlag('key-id', flags['key-id'], KEY_OCID) });
@@ -52,9 +52,8 @@ export default class SecretUpload extends BaseCommand {
     let value = willPrompt(this.ctx, { fromFile: flags['from-file'] }) ? undefined : await read();
     const existing = await admin.prepareUpload(args.name);
     value ??= await read();
-    if ((value.source === 'stdin' || value.source === 'file') && !flags.trim && value.bytes.at(-1) === 0x0a && !flags.json) {
-      this.ctx.stderr.write('vaultmcp: note: the value ends with a newline, which is stored as part of it (use --trim to strip one)\n');
-    }
+    const note = trailingNewlineNote(value, flags.trim);
+    if (note && !flags.json) this.out.warn(note);
     const result = await admin.upload(args.name, value.bytes, { description: flags.description, tags, existing });
     if (!result.created) await purgeCachedSecret(settings, this.ctx, { secretId: result.secret.id, name: result.secret.name });
     const { maskSecret } = await import('../../../core/mask.js');
