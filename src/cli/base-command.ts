@@ -29,6 +29,16 @@ export abstract class BaseCommand extends Command {
     return async (label) => (await import('../ui/prompts/masked-input.js')).promptSecretTwice(stdin, stderr, label);
   }
 
+  /**
+   * Silences the terminal now (no echo) when a masked prompt will follow network calls, so keys typed early are
+   * never shown (ui/prompts/masked-input.ts holdTypeahead); the prompt takes the held keys over.
+   * @returns release(), to call in a finally; a no-op when we may not prompt
+   */
+  protected async holdKeys(): Promise<{ release(): void }> {
+    if (!this.factory.canPrompt()) return { release() {} };
+    return (await import('../ui/prompts/masked-input.js')).holdTypeahead(this.ctx.stdin);
+  }
+
   /** The one output module: messages on stderr, results on stdout. */
   protected get out(): Output {
     return this.factory.out;

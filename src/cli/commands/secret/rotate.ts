@@ -46,12 +46,19 @@ export default class SecretRotate extends BaseCommand {
     if (flags.verify) selection = await selectService(ctx, flags.verify, flags.env, this.factory.settings(flags.config));
 
     const { admin, settings, module: secretAdmin } = await openSecretAdmin(ctx, flags, {}, args.name);
-    // as in upload: piped/file values are checked before any vault call, prompts after the secret is found
+    // as in upload: piped/file values are checked before any vault call, prompts after the secret is found, with the
+    // terminal silent until then (keys typed early are held for the prompt, never echoed)
     const source = { fromFile: flags['from-file'], generate: flags.generate, trim: flags.trim };
     let value = willPrompt(ctx, source) ? undefined : await readSecretValue(ctx, { label: `secret '${args.name}'`, ...source, prompt: this.secretPrompt() });
-    const { secret } = await admin.locate(args.name);
-    admin.assertWritable(secret);
-    value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source, prompt: this.secretPrompt() });
+    const held = value ? { release() {} } : await this.holdKeys();
+    let secret: Awaited<ReturnType<typeof admin.locate>>['secret'];
+    try {
+      ({ secret } = await this.out.during(`finding '${args.name}'`, () => admin.locate(args.name), { quiet: flags.json }));
+      admin.assertWritable(secret);
+      value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source, prompt: this.secretPrompt() });
+    } finally {
+      held.release();
+    }
     const note = trailingNewlineNote(value, flags.trim);
     if (note && !flags.json) this.out.warn(note);
     const say = (line: string) => {
@@ -93,7 +100,8 @@ export default class SecretRotate extends BaseCommand {
         process.off('SIGTERM', onSignal);
       });
     } else {
-      result = await admin.addVersion(secret, value.bytes);
+      const bytes = value.bytes;
+      result = await this.out.during(`storing a new version of '${secret.name}'`, () => admin.addVersion(secret, bytes), { quiet: flags.json });
     }
     await secretAdmin.purgeCachedSecret(settings, ctx, { secretId: secret.id, name: secret.name });
 
