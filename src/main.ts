@@ -22,7 +22,8 @@ if (rawArgv[0] === 'docker-cli-plugin-metadata') {
   // stream machinery, which alone costs ~20 ms, on a path docker runs before every plugin call.
   console.log(pluginMetadata(pkg.version));
 } else {
-  const argv = rewriteAliases(invokedByDocker(process.env) ? normalizeArgv(rawArgv) : rawArgv);
+  const { applyColorPreference } = await import('./cli/color.js');
+  const argv = applyColorPreference(rewriteAliases(invokedByDocker(process.env) ? normalizeArgv(rawArgv) : rawArgv), process.env);
   if (argv.length === 1 && argv[0] === '--version') {
     // Same line oclif prints (its config.userAgent), without loading oclif (~50 ms): `docker vaultmcp --version`
     // is what install checks and health probes run.

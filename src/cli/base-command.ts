@@ -13,6 +13,8 @@ export abstract class BaseCommand extends Command {
     config: Flags.string({ description: 'resolver.yaml to use (highest-priority settings source)', helpValue: 'FILE' }),
     json: Flags.boolean({ description: 'machine-readable JSON on stdout', default: false }),
     verbose: Flags.boolean({ char: 'v', description: 'report details on stderr', default: false }),
+    // taken out of argv before parsing (cli/color.ts applies it before any colour library loads); listed for --help
+    'no-color': Flags.boolean({ description: 'no colours on any screen (also NO_COLOR=1; FORCE_COLOR=1 forces them)', default: false }),
   };
 
   /** The outside world; tests of core code build their own. */
