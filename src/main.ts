@@ -5,7 +5,6 @@
  */
 import pkg from '../package.json' with { type: 'json' };
 import {
-  completionOutput,
   invokedByDocker,
   normalizeArgv,
   pluginMetadata,
@@ -31,9 +30,15 @@ if (rawArgv[0] === 'docker-cli-plugin-metadata') {
     process.exit(0);
   }
   if (argv[0] === '__complete') {
-    // Shell completion through docker: command and topic names only, without starting oclif.
-    const { COMMANDS } = await import('./cli/command-table.js');
-    await new Promise((done) => process.stdout.write(completionOutput(Object.keys(COMMANDS), argv.slice(1)), done));
+    // Shell completion (docker's protocol, and our own shell scripts), without starting oclif: commands, flags,
+    // services, environments, secret names from the cache.
+    const [{ COMMANDS }, { complete, formatCompletion, processSources }, { processContext }] = await Promise.all([
+      import('./cli/command-table.js'),
+      import('./cli/completion.js'),
+      import('./core/context.js'),
+    ]);
+    const answer = formatCompletion(await complete(argv.slice(1), COMMANDS, processSources(processContext())));
+    await new Promise((done) => process.stdout.write(answer, done));
     process.exit(0);
   }
   if (invokedByDocker(process.env)) {
