@@ -64,6 +64,8 @@ export function usageMessage(raw: string, commandId?: string, commandIds: readon
   }
   if ((m = /^Missing (\d+) required args?:\s*(\S+)\s*(.*)$/.exec(text))) {
     text = `missing argument ${m[2]!.toUpperCase()}${m[3] ? ` (${m[3].trim()})` : ''}`;
+  } else if ((m = /^Parsing (--[\w-]+)\s+Expected one of (.*?) but received: (.*)$/.exec(text))) {
+    text = `${m[1]}: '${m[3]}' is not one of ${m[2]}`;
   } else if ((m = /^Parsing (--[\w-]+)\s+Expected (.*?) but received: (.*)$/.exec(text))) {
     text = `${m[1]}: expected ${m[2]}, got '${m[3]}'`;
   } else if ((m = /^Expected (--[\w-]+)=(.*) to be one of: (.*)$/.exec(text))) {

@@ -34,7 +34,7 @@ export default class SecretGet extends BaseCommand {
       exclusive: ['version'],
       parse: async (input) => {
         const stage = input.toUpperCase();
-        // oclif wraps this as a parse error (exit 2), rendered "--stage: expected one of …, got 'x'"
+        // oclif wraps this as a parse error (exit 2), rendered "--stage: 'x' is not one of …"
         if (!(STAGES as readonly string[]).includes(stage)) throw Object.assign(new Error(`Expected one of ${STAGES.join(', ')} but received: ${input}`), { oclif: { exit: 2 } });
         return stage;
       },
