@@ -56,6 +56,15 @@ function cli(args: string[], input?: string): Promise<RunResult> {
 }
 
 describe('exit codes and notes (pipes)', () => {
+  it("README's first example works as written: upload github-token, then run github", async () => {
+    const up = await cli(['secret', 'upload', 'github-token', '--config', emu.info.resolverConfig], 'ghp_readme_example_token_0123456789');
+    assert.equal(up.code, 0, up.stderr);
+    const r = await cli(['run', 'github', '--test', '--json', '--config', emu.info.resolverConfig]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { ok: boolean; secrets: Array<{ reference: string }> };
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.secrets.map((s) => s.reference), ['github-token']);
+  });
   it('secret list with a vault OCID that does not exist: exit 3, not an empty list', async () => {
     const r = await cli(['secret', 'list', '--config', emu.info.resolverConfig, '--vault-id', 'ocid1.vault.oc1.us-ashburn-1.nosuchvault']);
     assert.equal(r.code, 3, r.stderr);
