@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OciProfileInfo } from '../../src/app/setup/oci-config.js';
+import { performWizardEffect } from '../../src/app/setup/wizard-effects.js';
 import { initialWizardState, reduceWizard, wizardEffect, type WizardConfig, type WizardEvent, type WizardState } from '../../src/app/setup/wizard-state.js';
 import { VaultError } from '../../src/core/errors.js';
 import { createVaultAccess } from '../../src/core/vault/access.js';
@@ -255,5 +256,41 @@ describe('setup discovery on the vault layer', () => {
       kmsVaults: async () => ({ getVault: async () => ({ vault: { displayName: 'v', lifecycleState: 'ACTIVE' } }) }),
     };
     assert.match(await testSignedCall(accessWith(clients), 'ocid1.vault.oc1.iad.v'), /^api_key \(profile DEFAULT\): signed requests accepted; vault 'v' is ACTIVE \(\d+ ms\)$/);
+  });
+});
+
+describe('setup effects: list deadline', () => {
+  it('a list that never answers ends at --timeout-ms with "timed out after N ms" and its calls aborted', async () => {
+    let aborted = false;
+    const kmsVaults = { listVaults: () => new Promise(() => {}) };
+    const access = createVaultAccess({
+      settings: {} as never,
+      env: { env: {}, homeDir: '/nonexistent' },
+      policies: createVaultPolicies({ timeoutMs: 60_000, retries: 0, breakerThreshold: 100, breakerResetMs: 60_000 }),
+      clients: async () => ({ kmsVaults: async () => kmsVaults }) as never,
+    });
+    const outer = new AbortController();
+    const event = await performWizardEffect(
+      { id: 3, kind: 'load-vaults', answers: { configFile: '/c', profile: 'P', authMethod: 'api_key' }, compartmentId: 'ocid1.compartment.oc1..c' },
+      {
+        ctx: { env: {}, homeDir: '/nonexistent' },
+        errorText: String,
+        // the access as the effect uses it, noting when the list's signal aborts
+        access: () => ({
+          ...access,
+          list: (profile, what, page, hooks) => {
+            hooks?.signal?.addEventListener('abort', () => (aborted = true));
+            return access.list(profile, what, page, hooks);
+          },
+        }),
+        timeoutMs: 40,
+      },
+      outer.signal,
+    );
+    assert.equal(event.type, 'listFailed');
+    const error = (event as { error: VaultError }).error;
+    assert.ok(error instanceof VaultError && error.kind === 'timeout', String(error));
+    assert.equal(error.message, 'loading the vaults timed out after 40 ms');
+    assert.ok(aborted, 'the hung call was aborted');
   });
 });
