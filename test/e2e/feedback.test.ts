@@ -83,6 +83,14 @@ describe('exit codes and notes (pipes)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /the value ends with a newline, which is stored as part of it \(use --trim/);
   });
+  it('--stage is case-insensitive; rotate --verify takes -e like run', async () => {
+    const r = await cli(['secret', 'get', 'listed-secret', '--stage', 'current', '--json', '--config', emu.info.resolverConfig]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((JSON.parse(r.stdout) as { stages: string[] }).stages.includes('CURRENT'));
+    const help = await cli(['secret', 'rotate', '--help']);
+    assert.match(help.stdout, /-e, --env=ENV/);
+  });
+
   it('no spinner when stderr is not a terminal, even for a slow vault', async () => {
     await emu.admin.faults({ latencyMs: 700 });
     const r = await cli(['secret', 'list', '--config', emu.info.resolverConfig]);
