@@ -22,6 +22,7 @@ import ClientList from './commands/client/list.js';
 import ClientConnect from './commands/client/connect.js';
 import ClientDisconnect from './commands/client/disconnect.js';
 import ClientImport from './commands/client/import.js';
+import Completion from './commands/completion.js';
 
 export const COMMANDS = {
   run: Run,
@@ -44,4 +45,5 @@ export const COMMANDS = {
   'client:connect': ClientConnect,
   'client:disconnect': ClientDisconnect,
   'client:import': ClientImport,
+  completion: Completion,
 };

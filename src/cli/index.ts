@@ -42,7 +42,7 @@ export async function runCli(argv: string[], version: string): Promise<void> {
     await config.load();
     await run(argv.length === 0 ? ['--help'] : argv, config);
   } catch (err) {
-    process.exitCode = renderError(err, process.stderr);
+    process.exitCode = renderError(err, process.stderr, undefined, Object.keys(COMMANDS));
   }
   const { flushAndExit } = await import('./exit.js');
   await flushAndExit(Number(process.exitCode ?? 0));

@@ -9,7 +9,7 @@ import type { RunRequest } from '../app/run/request.js';
  * A flag added here exists on both paths; test/unit/launcher-run-argv.test.ts checks they parse alike.
  */
 export const RUN_FLAGS = {
-  env: { type: 'string', short: 'e', helpValue: 'ENV', description: 'environment (default: OCI_VAULT_ENVIRONMENT, else the default names)' },
+  env: { type: 'string', short: 'e', helpValue: 'ENV', description: 'environment (default: OCI_VAULT_ENVIRONMENT, else the default names); one that neither the service nor resolver.yaml `environments:` knows is an error (exit 2)' },
   config: { type: 'string', helpValue: 'FILE', description: 'resolver.yaml to use (highest-priority settings source)' },
   test: { type: 'boolean', description: 'resolve and show each variable (masked) without starting the server; exit 0 or 3' },
   json: { type: 'boolean', description: 'with --test: the report as JSON on stdout' },

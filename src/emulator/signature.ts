@@ -5,7 +5,9 @@
  */
 import { createHash, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { sessionTokenTimes } from '../core/vault/session-token.js';
 import { ApiError } from './http.js';
+
 
 /** Allowed clock difference between client and emulator (oci-api.md §3, §4 rule 3). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -120,6 +122,11 @@ export function verifyRequest(request: SignedRequest, registry: KeyRegistry, now
     }
     const digest = createHash('sha256').update(request.body).digest('base64');
     if (request.headers['x-content-sha256'] !== digest) throw unauthenticated('x-content-sha256 does not match the body');
+  }
+  // A session token past its `exp` is refused as OCI does (401 NotAuthenticated), whatever key it maps to.
+  if (params.keyId.startsWith('ST$')) {
+    const times = sessionTokenTimes(params.keyId.slice(3));
+    if (times && times.expiresAt <= now) throw unauthenticated('the session token has expired');
   }
   // API keys and ST$<token> keyIds are both looked up verbatim: a session token maps to its session key.
   const key = registry.lookup(params.keyId);

@@ -58,7 +58,17 @@ export async function planRun(
   const loaded = await settingsLoading;
   options.onSettings?.(loaded);
   const service = await serviceLoading;
-  const selection = selectEnvironment(service, request.env ?? loaded.environment);
+  let selection: ServiceSelection;
+  try {
+    selection = selectEnvironment(service, request.env ?? loaded.environment, { declared: loaded.settings.environments });
+  } catch (err) {
+    // the environment came from OCI_VAULT_ENVIRONMENT, not from a flag: say so, and where to fix it
+    if (request.env === undefined && loaded.environment !== undefined && (err as Error).name === 'UsageError') {
+      const { UsageError } = await import('../../core/errors.js');
+      throw new UsageError(`${(err as Error).message} (from OCI_VAULT_ENVIRONMENT)`, 'fix or unset OCI_VAULT_ENVIRONMENT, or pass --env');
+    }
+    throw err;
+  }
   const command = [...service.target_command, ...(request.extraArgs ?? [])];
 
   const { buildChildEnv, resolveExecutable, serverWorkingDirectory } = await import('../../core/launcher/index.js');

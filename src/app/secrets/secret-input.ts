@@ -196,3 +196,15 @@ export async function readSecretValue(
   validateSecretValue(value.bytes);
   return value;
 }
+
+/**
+ * The note `secret upload` and `secret rotate` print when a piped or file value ends with a newline that will be
+ * stored (`echo` adds one), or undefined when there is nothing to say (prompted/generated values, `--trim`).
+ * @param value the value read (`source`, `bytes`)
+ */
+export function trailingNewlineNote(value: { source: string; bytes: Buffer }, trim: boolean): string | undefined {
+  if ((value.source === 'stdin' || value.source === 'file') && !trim && value.bytes.at(-1) === 0x0a) {
+    return 'note: the value ends with a newline, which is stored as part of it (use --trim to strip one)';
+  }
+  return undefined;
+}

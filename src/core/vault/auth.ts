@@ -6,6 +6,7 @@ import type { Settings } from '../config/settings/index.js';
 import { parseOciConfigSections, withDefaults } from './oci-config-file.js';
 import type { PrincipalIdentity } from './principals.js';
 import { loadOciCommon } from './sdk.js';
+import { sessionTokenTimes, type SessionTokenTimes } from './session-token.js';
 
 /** What an auth method yields: a request signer plus what it knows about region and tenancy. */
 export interface OciAuth {
@@ -20,6 +21,8 @@ export interface OciAuth {
   identity?: () => Promise<PrincipalIdentity>;
   /** Principals only: replaces the session token now (after a 401 for one our clock still thought valid). */
   renew?: () => Promise<void>;
+  /** session_token only: the profile and the token's expiry claims (when it is a JWT), for the 401 hint. */
+  session?: { profile: string; times?: SessionTokenTimes };
 }
 
 /** What auth reads from the outside world: OCI_CLI_PASSPHRASE, and the home directory for `~/` in key paths. */
@@ -112,7 +115,7 @@ export async function createOciAuth(settings: Settings, env: AuthEnvironment, lo
     const provider = new common.SimpleAuthenticationDetailsProvider(tenancy, values.user ?? '', values.fingerprint ?? '', privateKey, passphrase, regionObj);
     // Session tokens sign with keyId "ST$<token>" (reference/oci-api.md §4 rule 6).
     provider.getKeyId = async () => `ST$${token}`;
-    return { provider, region, tenancyId: tenancy, description: `session_token (profile ${profile})` };
+    return { provider, region, tenancyId: tenancy, description: `session_token (profile ${profile})`, session: { profile, times: sessionTokenTimes(token) } };
   }
 
   const provider = new common.SimpleAuthenticationDetailsProvider(tenancy, need('user'), need('fingerprint'), privateKey, passphrase, regionObj);

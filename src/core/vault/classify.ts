@@ -41,7 +41,7 @@ export function classifyOciError(err: unknown, what: string): VaultError {
     });
   }
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') {
-    return new VaultError(`the vault did not answer in time for ${what}`, { kind: 'timeout', cause: err, hint: 'check the network, or raise resilience.timeout_ms' });
+    return new VaultError(`the vault timed out (no answer) for ${what}`, { kind: 'timeout', cause: err, hint: 'check the network, or raise resilience.timeout_ms' });
   }
   if (e?.code === 'EOPENBREAKER') {
     return new VaultError(`the vault circuit breaker is open for ${what}`, { kind: 'breaker_open', cause: err });

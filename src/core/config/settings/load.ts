@@ -35,6 +35,7 @@ const DEFAULTS: Settings = {
   },
   cache: { enabled: true, dir: '', ttl: 3600, max_stale: 86400 },
   resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 },
+  environments: [],
 };
 
 /** Keys of the Python prototype's resolver.yaml, accepted and mapped to ours. */
@@ -48,7 +49,7 @@ const LEGACY_KEYS: Record<string, string> = {
 };
 /** Prototype keys with no meaning here (their behaviour is built in): dropped with a warning. */
 const IGNORED_KEYS = new Set([
-  'logging', 'secrets', 'services', 'environments', 'cache.enable_stale_fallback', 'resilience.enable_circuit_breaker',
+  'logging', 'secrets', 'services', 'cache.enable_stale_fallback', 'resilience.enable_circuit_breaker',
   'resilience.circuit_breaker_recovery', 'resilience.retry_backoff_base', 'resilience.retry_jitter',
 ]);
 
@@ -95,12 +96,20 @@ export async function loadSettings(
   const merged: Record<string, Record<string, unknown>> = structuredClone(DEFAULTS) as never;
   const sources: Record<string, SettingSource> = {};
   for (const section of Object.keys(DEFAULTS) as Array<keyof Settings>) {
+    if (section === 'environments') continue;
     for (const key of Object.keys(DEFAULTS[section])) sources[`${section}.${key}`] = 'default';
   }
+  sources.environments = 'default';
   sources['cache.dir'] = 'default';
   // lowest priority first, so higher layers overwrite
   for (const layer of [...layers].reverse()) {
     for (const [section, values] of Object.entries(layer.data)) {
+      if (section === 'environments' && Array.isArray(values)) {
+        // a list: the highest source that sets it wins, like a scalar
+        (merged as Record<string, unknown>).environments = [...values];
+        sources.environments = layer.source === 'env' ? 'env' : layer.source;
+        continue;
+      }
       if (section === 'version' || typeof values !== 'object' || values === null) continue;
       for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
         if (value === undefined) continue;
@@ -193,6 +202,12 @@ function parseSettingsText(text: string, file: string, warnings: string[]): Sett
 function normalizeLegacyKeys(raw: Record<string, unknown>, file: string, warnings: string[]): Record<string, unknown> {
   const out: Record<string, Record<string, unknown> | unknown> = {};
   for (const [section, values] of Object.entries(raw)) {
+    if (section === 'environments' && typeof values === 'object' && values !== null && !Array.isArray(values)) {
+      // the prototype's `environments: {production: {…}}`: its names are kept, its per-environment contents are not
+      warnings.push(`${file}: only the names of 'environments' are used (${Object.keys(values).join(', ')}); their contents were ignored`);
+      out[section] = Object.keys(values);
+      continue;
+    }
     if (IGNORED_KEYS.has(section)) {
       warnings.push(`${file}: key '${section}' is not used by docker vaultmcp and was ignored`);
       continue;

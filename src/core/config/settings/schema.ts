@@ -65,6 +65,8 @@ export const settingsFileSchema = z.strictObject({
   auth: z.optional(authSchema),
   cache: z.optional(cacheSchema),
   resilience: z.optional(resilienceSchema),
+  /** Environment names `--env` accepts besides those the service declares (they use the default secret names). */
+  environments: z.optional(z.array(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be an environment name (letters, digits, ".", "_", "-")')))),
 });
 
 export type SettingsFile = z.infer<typeof settingsFileSchema>;
@@ -91,4 +93,6 @@ export interface Settings {
     breaker_reset_ms: number;
     concurrency: number;
   };
+  /** Settings-level environment names (`environments:`), besides those of each service. */
+  environments?: string[];
 }
