@@ -70,6 +70,8 @@ describe('parseRunArgv agrees with oclif', () => {
       ...((def as { char?: string }).char ? [`-${(def as { char?: string }).char}`] : []),
     ]);
     for (const flag of declared) {
+      // removed from argv by src/main.ts before any parser sees it (cli/color.ts applies it first)
+      if (flag === '--no-color') continue;
       const needsValue = (Run.flags as Record<string, { type: string }>)[flag.replace(/^-+/, '')]?.type === 'option' ||
         flag === '--config' || flag === '-e' || flag === '--env';
       const argv = needsValue ? ['svc', flag, 'x'] : ['svc', flag];
