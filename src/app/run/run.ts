@@ -107,21 +107,27 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
       revalidation.unref?.();
     };
     revalidateSoon(10_000);
-    const { launch } = await import('../../core/launcher/index.js');
+    const { createRunDirectory, launch } = await import('../../core/launcher/index.js');
+    // A new empty private directory per launch (unless one was named): nothing another server left can run here.
+    const runDir = await createRunDirectory({ dir: plan.workdir, fresh: plan.workdirFresh });
     const result = await launch({
       command: plan.command,
       file: plan.executable as string,
       env: child.env,
-      cwd: plan.workdir,
+      cwd: runDir.path,
       stdin: ctx.stdin,
       stdout: ctx.stdout,
       stderr: 'inherit',
+      ...(request.stopTimeoutMs !== undefined ? { stopTimeoutMs: request.stopTimeoutMs } : {}),
       onEvent: (e) => {
         if (e.type === 'first-output') revalidateSoon(1000);
         if (e.type === 'spawned') phase('spawned');
         emit({ type: 'launcher', event: e });
       },
-    }).finally(() => clearTimeout(revalidation));
+    }).finally(() => {
+      clearTimeout(revalidation);
+      return runDir.remove();
+    });
     return { kind: 'exited', exitCode: result.exitCode };
   } finally {
     await resolver?.close().catch(() => {});

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../../core/errors.js';
-import { RUN_FLAGS as F } from '../run-flags.js';
+import { parseStopTimeout, RUN_FLAGS as F } from '../run-flags.js';
 
 /**
  * `docker vaultmcp run SERVICE [--env E] [--test] [-- extra server args]`: resolves the service's secrets from
@@ -40,6 +40,7 @@ export default class Run extends BaseCommand {
     offline: Flags.boolean({ description: F.offline.description, default: false }),
     cwd: Flags.string({ description: F.cwd.description, helpValue: F.cwd.helpValue }),
     refresh: Flags.boolean({ description: F.refresh.description, default: false }),
+    'stop-timeout': Flags.string({ description: F['stop-timeout'].description, helpValue: F['stop-timeout'].helpValue }),
   };
 
   async run(): Promise<void> {
@@ -62,6 +63,7 @@ export default class Run extends BaseCommand {
       offline: flags.offline,
       refresh: flags.refresh,
       cwd: flags.cwd,
+      ...(flags['stop-timeout'] !== undefined ? { stopTimeoutMs: parseStopTimeout(flags['stop-timeout']) } : {}),
       extraArgs,
     });
   }
