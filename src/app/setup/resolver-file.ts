@@ -8,6 +8,7 @@ import { userConfigDir } from '../../core/config/paths.js';
 import { settingsFileSchema, type AuthMethod, type Settings } from '../../core/config/settings/schema.js';
 import { validate } from '../../core/config/settings/load.js';
 import { writeFileAtomic } from '../../core/atomic-file.js';
+import { directoryChainProblem, trustError } from '../../core/config/trust.js';
 
 /** Everything setup asks; becomes the `vault` and `auth` sections of resolver.yaml. */
 export interface SetupAnswers {
@@ -117,6 +118,10 @@ export async function readExistingResolver(file: string): Promise<string | undef
  */
 export async function writeResolverYaml(file: string, text: string, now = new Date()): Promise<{ backup?: string }> {
   let backup: string | undefined;
+  // A file `run` would then refuse (config/trust.ts) is not written: the fix is the user's (we never re-mode a
+  // directory we did not create; the ones we create are 0700).
+  const problem = await directoryChainProblem(path.dirname(file));
+  if (problem) throw trustError(problem, 'settings file', file);
   try {
     if ((await readExistingResolver(file)) !== undefined) backup = await copyToFreshBackup(file, now);
     await writeFileAtomic(file, text, { mode: 0o600, followSymlink: true });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AppContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { APP_DIR_NAME, expandPath } from '../config/paths.js';
-import { ensurePrivateDir } from '../private-dir.js';
+import { ensurePrivateDir, PrivateDirError } from '../private-dir.js';
 
 /** `cwd` value that runs the MCP server in the caller's working directory. */
 export const INHERIT_CWD = 'inherit';
@@ -50,8 +50,11 @@ export async function serverWorkdir(ctx: Pick<AppContext, 'env' | 'homeDir' | 'c
   try {
     await ensurePrivateDir(dir);
     return { dir, fresh: true };
-  } catch {
-    throw new UsageError(`cannot prepare the servers' private working directory ${dir}`, 'make it a directory only you can write to, or pass --cwd DIR');
+  } catch (err) {
+    if (err instanceof PrivateDirError) {
+      throw new UsageError(`refusing the servers' private working directory ${dir}: ${err.message}`, `${err.problem.fix}; or pass --cwd DIR`);
+    }
+    throw new UsageError(`cannot prepare the servers' private working directory ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'make it a directory only you can write to, or pass --cwd DIR');
   }
 }
 

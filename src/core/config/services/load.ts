@@ -1,10 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { AppContext } from '../../context.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
 import { expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { readTrustedConfigFile } from '../trust.js';
 import { serviceFileSchema, type ServiceDefinition, type ServiceFile } from './schema.js';
 import { BUILTIN_TEMPLATES } from './templates.js';
 
@@ -114,13 +115,17 @@ export async function listServices(ctx: Pick<AppContext, 'env' | 'homeDir' | 'cw
   return rows;
 }
 
+/**
+ * A service file's text: only a regular file of at most 1 MiB that nobody but us or root could have written
+ * (config/trust.ts): it decides which command gets the secrets.
+ */
 async function readText(file: string, required: boolean): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTrustedConfigFile(file, { what: 'service definition', optional: !required });
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (!required && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
-    if (code === 'ENOENT') throw new UsageError(`service file not found: ${file}`, 'check the path, or pass a service name');
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`service file not found: ${file}`, 'check the path, or pass a service name');
     throw new ConfigError(`cannot read service file (${code})`, { file, hint: 'check the file permissions' });
   }
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod/mini';
@@ -6,6 +5,7 @@ import type { AppContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
 import { defaultCacheDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { readTrustedConfigFile } from '../trust.js';
 import { settingsFileSchema, type Settings, type SettingsFile } from './schema.js';
 
 /** Where a setting came from: a file path, `env NAME`, `--config FILE` or `default`. */
@@ -134,13 +134,16 @@ function isLoopbackHttpOrHttps(endpoint: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-/** Reads one resolver.yaml; returns undefined when an optional file does not exist. */
+/**
+ * Reads one resolver.yaml (only a regular file of at most 1 MiB that nobody but us or root could have written:
+ * config/trust.ts); returns undefined when an optional file does not exist.
+ */
 async function readSettingsText(file: string, required: boolean): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTrustedConfigFile(file, { what: 'settings file', optional: !required });
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (!required && code === 'ENOENT') return undefined;
     throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code})`, {
       file,
       hint: required ? 'check the --config path' : 'fix the file permissions or remove the file',
