@@ -1,3 +1,5 @@
+import { credentialShape } from './credential-shape.js';
+
 /**
  * Masks a secret value for display: `****` plus its length in characters; values of 16 or more characters may
  * show their first 4 (`ghp_****(40)`), which is enough to tell two tokens apart and too little to use one.
@@ -40,6 +42,7 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
 export function displayableKey(key: string): string | undefined {
   if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(key)) return undefined;
   if (/[a-z]/.test(key) && /[A-Z]/.test(key) && /[0-9]/.test(key)) return undefined;
+  if (credentialShape(key)) return undefined; // e.g. AKIA… (upper case and digits only)
   return key;
 }
 

@@ -80,6 +80,15 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
   const { report, resolver } = await resolvePlanSecrets(ctx, plan, request, await keychain, emit);
   phase('secrets');
   try {
+    // An environment variable is a C string: a value with a NUL byte cannot be passed (spawn would refuse it).
+    // Said before --test reports anything as resolved, and before anything starts.
+    const withNul = report.secrets.filter((s) => s.value.includes('\0'));
+    if (withNul.length) {
+      throw new UsageError(
+        `the value of ${withNul.map((s) => `${s.envVar} (${s.reference})`).join(', ')} contains a NUL byte, which an environment variable cannot carry`,
+        'store the value without NUL bytes (e.g. base64-encode binary content) with `docker vaultmcp secret upload NAME`',
+      );
+    }
     if (request.test) {
       return { kind: 'tested', ok: !report.failures.some((f) => f.required), plan, report };
     }

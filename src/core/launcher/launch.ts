@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { CommandNotFoundError, VaultMcpError } from '../errors.js';
+import { CommandNotFoundError, UsageError, VaultMcpError } from '../errors.js';
 import { absolutePathEntries } from './env.js';
 import { EXIT_NOT_EXECUTABLE, resolveExecutable } from './executable.js';
 import { LineFilterStream, type MessageFilter } from './filters.js';
@@ -112,6 +112,7 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const [command, ...args] = options.command;
   if (!command) throw new VaultMcpError('target_command is empty', { exitCode: 2 });
+  assertSpawnable(args, options.env);
   const file = options.file ?? resolveExecutable(command, options.env, options.cwd);
   const signals = options.signals ?? (process as unknown as SignalSource);
   const stdinGraceMs = options.stdinGraceMs ?? 2000;
@@ -123,22 +124,23 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const started = performance.now();
   // absolute PATH entries only, whoever built the environment (env.ts does it too)
   const env = Object.hasOwn(options.env, 'PATH') ? { ...options.env, PATH: absolutePathEntries(options.env.PATH!) } : options.env;
-  const child = spawn(file, args, {
-    cwd: options.cwd,
-    env,
-    argv0: command,
-    stdio: ['pipe', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'],
-    detached: posix,
-    windowsHide: true,
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, {
+      cwd: options.cwd,
+      env,
+      argv0: command,
+      stdio: ['pipe', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'],
+      detached: posix,
+      windowsHide: true,
+    });
+  } catch (err) {
+    // some failures (E2BIG, EACCES on some platforms) are thrown by spawn itself rather than emitted
+    throw spawnFailure(err as NodeJS.ErrnoException, command, file);
+  }
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new CommandNotFoundError(command));
-      else if (err.code === 'EACCES') {
-        reject(new VaultMcpError(`cannot execute ${file}: permission denied`, { exitCode: EXIT_NOT_EXECUTABLE }));
-      } else reject(new VaultMcpError(`cannot start ${command} (${err.code ?? 'error'})`, { exitCode: 1 }));
-    });
+    child.once('error', (err: NodeJS.ErrnoException) => reject(spawnFailure(err, command, file)));
   });
   emit({ type: 'spawned', pid: child.pid!, file, ms: performance.now() - started });
   const watchdog: Watchdog | undefined = posix && options.watchdog !== false ? startWatchdog(child.pid!, stopTimeoutMs, stdinGraceMs) : undefined;
@@ -249,6 +251,31 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const exitCode = exitCodeOf(code, signal);
   emit({ type: 'exit', code, signal, exitCode });
   return { exitCode, code, signal, forwarded, stdinEnded, ms };
+}
+
+/**
+ * argv and environment entries are C strings: a NUL byte would cut them, and spawn refuses them with a TypeError.
+ * @throws UsageError (exit 2) naming the argument position or variable, never its value
+ */
+export function assertSpawnable(args: readonly string[], env: Readonly<Record<string, string>>): void {
+  const arg = args.findIndex((a) => a.includes('\0'));
+  if (arg >= 0) throw new UsageError(`argument ${arg + 1} of the server command contains a NUL character, which a command line cannot carry`, 'remove it from the arguments (after --) or from target_command');
+  for (const [name, value] of Object.entries(env)) {
+    if (name.includes('\0') || name.includes('=') || value.includes('\0')) {
+      const shown = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : '(a variable whose name is not shown)';
+      throw new UsageError(`the server's environment variable ${shown} contains a NUL character (or its name an '='), which an environment cannot carry`, 'remove it from env_overrides, or store the secret value without NUL bytes (e.g. base64-encoded)');
+    }
+  }
+}
+
+/** Our error for a failed spawn: 127 not found, 126 not executable, 2 too large (E2BIG), else 1. */
+function spawnFailure(err: NodeJS.ErrnoException, command: string, file: string): VaultMcpError {
+  if (err.code === 'ENOENT') return new CommandNotFoundError(command);
+  if (err.code === 'EACCES') return new VaultMcpError(`cannot execute ${file}: permission denied`, { exitCode: EXIT_NOT_EXECUTABLE });
+  if (err.code === 'E2BIG') {
+    return new UsageError(`cannot start ${command}: its arguments and environment are larger than the system allows (E2BIG)`, 'pass fewer or shorter arguments after --, or fewer/shorter env_overrides');
+  }
+  return new VaultMcpError(`cannot start ${command} (${err.code ?? 'error'})`, { exitCode: 1 });
 }
 
 function safeKill(child: ChildProcess, signal: NodeJS.Signals, group: boolean): void {

@@ -6,6 +6,9 @@ import { ConfigError, UsageError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
 import { expandPath, systemConfigDir, userConfigDir } from '../paths.js';
 import { readTrustedConfigFile } from '../trust.js';
+import { describeZodIssue } from '../zod-issue.js';
+import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
+import { credentialRefusal, credentialShape } from '../../credential-shape.js';
 import { serviceFileSchema, type ServiceDefinition, type ServiceFile } from './schema.js';
 import { BUILTIN_TEMPLATES } from './templates.js';
 
@@ -39,6 +42,8 @@ export async function loadService(nameOrPath: string, ctx: Pick<AppContext, 'env
     const name = path.basename(file).replace(/\.(json|ya?ml)$/, '');
     return { ...parseServiceText(text!, file), name, origin: file, source: 'path' };
   }
+  const shape = credentialShape(nameOrPath);
+  if (shape) throw new UsageError(credentialRefusal('the service name', shape), 'pass a service name from `docker vaultmcp service list`');
   if (!SERVICE_NAME.test(nameOrPath)) {
     throw new UsageError(`invalid service name '${nameOrPath}'`, 'a service name uses letters, digits, ".", "_" and "-"');
   }
@@ -137,7 +142,8 @@ async function readText(file: string, required: boolean): Promise<string | undef
  */
 export function parseServiceText(text: string, file: string): ServiceFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  assertTextShallow(text, file);
+  const doc = guardDepth(() => parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true }), file);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
@@ -149,8 +155,10 @@ export function parseServiceText(text: string, file: string): ServiceFile {
   }
   let raw: unknown;
   try {
-    raw = doc.toJS();
+    raw = guardDepth(() => doc.toJS(), file);
+    assertShallow(raw, file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     // e.g. an unresolved alias; yaml's message quotes the source text, so only our filtered version is shown
     throw new ConfigError(`malformed service definition: ${safeYamlMessage(String((err as Error)?.message ?? ''))}`, { file, hint: 'fix the YAML syntax' });
   }
@@ -181,10 +189,11 @@ function parseServiceObject(raw: unknown, file: string, position?: (keyPath: Pro
   const result = serviceFileSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const keyPath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const described = describeZodIssue(issue as never);
+  const keyPath = described.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   // keys are the user's text and may be a pasted secret: only key-like ones are quoted (the position still points at it)
   const key = displayableKeyPath(keyPath);
-  let message = issue.message;
+  let message = described.message;
   if (issue.code === 'unrecognized_keys') {
     message = describeUnknownKeys(key, (issue as { keys: string[] }).keys);
   } else if (key) {

@@ -6,6 +6,8 @@ import { ConfigError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
 import { defaultCacheDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
 import { readTrustedConfigFile } from '../trust.js';
+import { describeZodIssue } from '../zod-issue.js';
+import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
 import { settingsFileSchema, type Settings, type SettingsFile } from './schema.js';
 
 /** Where a setting came from: a file path, `env NAME`, `--config FILE` or `default`. */
@@ -154,7 +156,8 @@ async function readSettingsText(file: string, required: boolean): Promise<string
 /** Parses and validates the text of one resolver.yaml. */
 function parseSettingsText(text: string, file: string, warnings: string[]): SettingsFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  assertTextShallow(text, file);
+  const doc = guardDepth(() => parseDocument(text, { lineCounter, prettyErrors: false }), file);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
@@ -166,8 +169,10 @@ function parseSettingsText(text: string, file: string, warnings: string[]): Sett
   }
   let raw: unknown;
   try {
-    raw = doc.toJS() ?? {};
+    raw = guardDepth(() => doc.toJS(), file) ?? {};
+    assertShallow(raw, file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     // e.g. an unresolved alias; yaml's message quotes the source text, so only our filtered version is shown
     throw new ConfigError(`invalid YAML: ${safeYamlMessage(String((err as Error)?.message ?? ''))}`, { file, hint: 'fix the YAML syntax' });
   }
@@ -212,9 +217,10 @@ export function validate<T extends z.ZodMiniType>(schema: T, data: unknown, file
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
+  const described = describeZodIssue(issue as never);
   // keys are the user's text and may be a pasted secret: only key-like ones are quoted (mask.ts displayableKey)
-  const key = displayableKeyPath(issue.path as PropertyKey[]);
-  let message = issue.message;
+  const key = displayableKeyPath(described.path);
+  let message = described.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
     message = describeUnknownKeys(key, keys);
