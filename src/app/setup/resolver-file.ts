@@ -37,7 +37,7 @@ export function draftSettings(a: Partial<SetupAnswers> & Pick<SetupAnswers, 'con
     vault: { region: a.region, vault_id: a.vaultId, compartment_id: a.compartmentId, key_id: a.keyId, endpoint: a.endpoint?.replace(/\/+$/, '') },
     auth: { method: a.authMethod, config_file: a.configFile, profile: a.profile },
     cache: { enabled: false, dir: '', ttl: 3600, max_stale: 86400 },
-    resilience: { timeout_ms: 10_000, retries: 0, breaker_threshold: 5, breaker_reset_ms: 60_000, concurrency: 4 },
+    resilience: { timeout_ms: 10_000, retries: 0, breaker_threshold: 5, breaker_reset_ms: 60_000, concurrency: 4, deadline_ms: 30_000 },
   };
 }
 

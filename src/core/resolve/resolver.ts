@@ -195,7 +195,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
     reference: string,
     tally: { attempts: number; retries: number },
     emit: (e: ResolverEvent) => void,
-    options: { knownSecretId?: string; retries?: number } = {},
+    options: { knownSecretId?: string; retries?: number; signal?: AbortSignal } = {},
   ): Promise<FetchedSecretBundle> => {
     // an open breaker (maybe opened by another process) fails fast: no request, and no SDK load either
     if (policy.wouldRefuse()) {
@@ -210,6 +210,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       knownSecretId: options.knownSecretId,
       locator,
       hooks: {
+        ...(options.signal ? { signal: options.signal } : {}),
         onAttempt: (attempt) => {
           tally.attempts++;
           emit({ type: 'attempt', reference, op, attempt });
@@ -255,6 +256,24 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       };
       breakerListeners.add(onBreaker);
       sdkLoadedEmit = (ms) => emit({ type: 'sdk_loaded', ms });
+
+      // The overall deadline (resilience.deadline_ms): timeout × retries with backoff can outlast what an MCP client
+      // waits for a server (Codex: 10 s). When it passes, requests in flight are aborted and every reference still
+      // waiting gets a timeout failure: a usable stale copy is then served, else the run fails.
+      const deadlineMs = settings.resilience.deadline_ms ?? 8000;
+      const deadline = new AbortController();
+      let deadlineTimer: NodeJS.Timeout | undefined;
+      const deadlinePassed = new Promise<never>((_, reject) => {
+        deadlineTimer = setTimeout(() => {
+          deadline.abort();
+          reject(new VaultError(`no answer from the vault within resilience.deadline_ms (${deadlineMs} ms)`, {
+            kind: 'timeout',
+            hint: 'check the network and the vault; raise resilience.deadline_ms if your MCP client waits longer',
+          }));
+        }, deadlineMs);
+        deadlineTimer.unref?.();
+      });
+      deadlinePassed.catch(() => {});
 
       // one fetch per distinct reference
       const groups = new Map<string, SecretSpec[]>();
@@ -305,10 +324,14 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
         try {
           // stale-if-error: with a usable copy at hand a failing vault costs one attempt (≤ timeout_ms), not the
           // whole retry budget; the launch gets the copy and `revalidate` refreshes it in the background
-          const bundle = await fetchFromVault(ref, reference, tally, emit, {
-            knownSecretId: ref.kind === 'compartment' ? cached?.secretId : undefined,
-            retries: usable ? 0 : undefined,
-          });
+          const bundle = await Promise.race([
+            fetchFromVault(ref, reference, tally, emit, {
+              knownSecretId: ref.kind === 'compartment' ? cached?.secretId : undefined,
+              retries: usable ? 0 : undefined,
+              signal: deadline.signal,
+            }),
+            deadlinePassed,
+          ]);
           metrics.secretsFetched++;
           metrics.retries += tally.retries;
           if (cache) await cache.put(ref, bundle);
@@ -333,6 +356,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       try {
         outcomes = await mapBounded(unique, settings.resilience.concurrency, resolveOne);
       } finally {
+        clearTimeout(deadlineTimer);
         breakerListeners.delete(onBreaker);
         sdkLoadedEmit = undefined;
         await breakerStore.flush();

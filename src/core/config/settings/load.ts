@@ -29,7 +29,7 @@ const DEFAULTS: Settings = {
   vault: {},
   auth: { method: 'api_key', config_file: '~/.oci/config', profile: 'DEFAULT' },
   cache: { enabled: true, dir: '', ttl: 3600, max_stale: 86400 },
-  resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 },
+  resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8, deadline_ms: 8000 },
 };
 
 /** Keys of the Python prototype's resolver.yaml, accepted and mapped to ours. */

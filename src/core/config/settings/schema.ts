@@ -47,6 +47,8 @@ export const resilienceSchema = z.strictObject({
   breaker_threshold: z.optional(wholeNumber(1, 1000)),
   breaker_reset_ms: z.optional(wholeNumber(100, 3_600_000)),
   concurrency: z.optional(wholeNumber(1, 64)),
+  /** ms after which one resolution stops waiting for the vault: stale copies are served, else the run fails */
+  deadline_ms: z.optional(wholeNumber(100, 3_600_000)),
 });
 
 export const settingsFileSchema = z.strictObject({
@@ -70,5 +72,7 @@ export interface Settings {
     breaker_threshold: number;
     breaker_reset_ms: number;
     concurrency: number;
+    /** overall ms one resolution may wait for the vault (all secrets, all retries); default 8000 */
+    deadline_ms: number;
   };
 }
