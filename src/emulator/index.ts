@@ -56,6 +56,9 @@ export interface VaultEmulatorOptions {
   log?: (line: string) => void;
   /** most items one list page holds, whatever `limit` asks (default 3: OCI pages, so clients must too) */
   maxPageSize?: number;
+  /** ms a client has to send a request's headers (default 10 000) and its whole request (default 30 000) */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** A running emulator. */
@@ -126,6 +129,8 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     stats,
     latencyMs: o.latencyMs ?? 0,
     log: o.log,
+    ...(o.headersTimeoutMs !== undefined ? { headersTimeoutMs: o.headersTimeoutMs } : {}),
+    ...(o.requestTimeoutMs !== undefined ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
     allowedHosts: host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? [] : [host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase()],
     endpoint: () => endpoint,
     paging,
