@@ -75,6 +75,12 @@ export interface KeyringAddon {
  * 100 concurrent launches the session bus refuses some connections for a moment (EAGAIN); a retry gets through.
  */
 export const BUSY_RETRY_DELAYS_MS = [20, 50, 100, 200, 400] as const;
+/**
+ * No retry starts later than this after the first attempt, ms: a loaded Secret Service answers "Did not receive a
+ * reply" only after seconds (measured: 2.5–6 s with 60 launches at once on 2 cores), and a launch must not wait
+ * for the keychain much longer than that (the cache is then off for the run, with the bus's error in the notice).
+ */
+export const BUSY_RETRY_BUDGET_MS = 5000;
 
 /**
  * Opens the keychain. Loading the native addon happens here (first call only); if it fails, every method
@@ -84,11 +90,13 @@ export const BUSY_RETRY_DELAYS_MS = [20, 50, 100, 200, 400] as const;
  * @param options.platform defaults to process.platform (tests)
  * @param options.addon the keyring addon (tests); default @napi-rs/keyring, imported here
  * @param options.sleep waits between retries (tests); default setTimeout
+ * @param options.now monotonic clock in ms for the retry budget (tests); default performance.now
  */
 export async function openKeychain(
-  options: { platform?: NodeJS.Platform; addon?: KeyringAddon; sleep?: (ms: number) => Promise<void> } = {},
+  options: { platform?: NodeJS.Platform; addon?: KeyringAddon; sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
 ): Promise<Keychain> {
   const platform = options.platform ?? process.platform;
+  const now = options.now ?? (() => performance.now());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let addon: KeyringAddon | undefined = options.addon;
   let loadError: unknown;
@@ -109,13 +117,14 @@ export async function openKeychain(
     }
   };
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const started = now();
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         const e = err instanceof KeychainError ? err : classifyKeychainError(err);
         const delay = BUSY_RETRY_DELAYS_MS[attempt];
-        if (e.reason !== 'busy' || delay === undefined) throw e;
+        if (e.reason !== 'busy' || delay === undefined || now() - started + delay > BUSY_RETRY_BUDGET_MS) throw e;
         await sleep(delay + Math.random() * (delay / 2));
       }
     }
