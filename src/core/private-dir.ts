@@ -19,7 +19,8 @@ export async function privateDirProblem(dir: string, me: TrustIdentity = process
   }
   if (!s.isDirectory()) return { path: dir, reason: 'not a directory', fix: `remove ${dir} or choose another directory` };
   if (s.uid !== me.uid) return { path: dir, reason: `owned by uid ${s.uid}, not by you (uid ${me.uid})`, fix: `choose a directory of your own (we never take over one we did not create)` };
-  const writable = s.mode & 0o022;
+  let writable = s.mode & 0o022;
+  if (writable & 0o020 && me.privateGroup && s.gid === me.gid) writable &= ~0o020; // our user private group only
   if (writable) {
     const who = writable === 0o022 ? 'group and others' : writable === 0o020 ? 'group' : 'others';
     return { path: dir, reason: `writable by ${who} (mode 0${(s.mode & 0o7777).toString(8)})`, fix: `chmod 700 ${dir}, or choose a directory only you can write` };

@@ -71,6 +71,17 @@ describe('trusted configuration files (ssh rules)', () => {
     await assert.rejects(readTrustedConfigFile(file, { what: 'settings file', me: { uid: 4242 } }), refuses(/owned by uid \d+, not by you \(uid 4242\)/));
   });
 
+  it('group write by our own user private group (umask 002 distributions) is accepted; by a shared group it is not', async () => {
+    const dir = fresh();
+    const file = path.join(dir, 'resolver.yaml');
+    writeFileSync(file, 'x: 1\n');
+    chmodSync(file, 0o664);
+    const st = statSync(file);
+    const me = { uid: st.uid, gid: st.gid };
+    assert.equal(await readTrustedConfigFile(file, { what: 'settings file', me: { ...me, privateGroup: true } }), 'x: 1\n');
+    await assert.rejects(readTrustedConfigFile(file, { what: 'settings file', me: { ...me, privateGroup: false } }), refuses(/writable by group \(mode 0664\)/));
+  });
+
   it('root-owned sticky directories (/tmp) are fine above a file, not as the file', async () => {
     assert.ok(statSync(os.tmpdir()).mode & 0o1000, 'tmpdir is sticky');
     const dir = fresh();

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -9,7 +9,8 @@ import { ConfigError } from '../errors.js';
  * when nobody but us (or root) could have written it:
  * - the file and every directory above it are owned by us or by root (uid 0);
  * - none of them is writable by group or others — except a directory that is root-owned and sticky (`/tmp`, 1777),
- *   where others cannot replace what is ours;
+ *   where others cannot replace what is ours, and group write by our own user private group (a group with no
+ *   other members, the umask-002 convention of Fedora/RHEL);
  * - the file is a regular file (not a FIFO, device or directory) of at most `maxBytes`.
  * On Windows (no POSIX owners or modes) only the last rule applies.
  */
@@ -29,11 +30,34 @@ export interface TrustProblem {
 /** Our identity for the checks; `undefined` uid on Windows. */
 export interface TrustIdentity {
   uid: number | undefined;
+  /** our primary group, and whether it is a user private group (no other members): see {@link ownershipProblem} */
+  gid?: number;
+  privateGroup?: boolean;
 }
 
-/** The running process's identity. */
+let identity: TrustIdentity | undefined;
+
+/** The running process's identity (computed once). */
 export function processIdentity(): TrustIdentity {
-  return { uid: typeof process.getuid === 'function' ? process.getuid() : undefined };
+  if (identity) return identity;
+  if (typeof process.getuid !== 'function' || typeof process.getgid !== 'function') return (identity = { uid: undefined });
+  const uid = process.getuid();
+  const gid = process.getgid();
+  return (identity = { uid, gid, privateGroup: gid !== 0 && isUserPrivateGroup(gid) });
+}
+
+/**
+ * True when group `gid` lists no members in /etc/group: a user private group (Fedora, RHEL and others give every
+ * user one and a umask of 002, so their directories are group-writable by that group alone). Debian's ssh accepts
+ * group-writable files for the same reason. Unknown (no /etc/group entry, NSS-only groups): false.
+ */
+function isUserPrivateGroup(gid: number): boolean {
+  try {
+    const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    return line !== undefined && (line.split(':')[3] ?? '').trim() === '';
+  } catch {
+    return false;
+  }
 }
 
 function modeText(mode: number): string {
@@ -45,12 +69,14 @@ function modeText(mode: number): string {
  * @param s the path's stat (`uid`, `mode`)
  * @param isDir whether it is a directory (root-owned sticky directories are accepted)
  */
-export function ownershipProblem(p: string, s: { uid: number; mode: number }, isDir: boolean, me: TrustIdentity = processIdentity()): TrustProblem | undefined {
+export function ownershipProblem(p: string, s: { uid: number; gid?: number; mode: number }, isDir: boolean, me: TrustIdentity = processIdentity()): TrustProblem | undefined {
   if (me.uid === undefined) return undefined;
   if (s.uid !== me.uid && s.uid !== 0) {
     return { path: p, reason: `owned by uid ${s.uid}, not by you (uid ${me.uid}) or root`, fix: `sudo chown ${me.uid} ${shellQuote(p)} (or remove it)` };
   }
-  const writable = s.mode & 0o022;
+  let writable = s.mode & 0o022;
+  // group-writable by our own user private group (no other members) is as private as not group-writable
+  if (writable & 0o020 && me.privateGroup && s.gid === me.gid && s.uid === me.uid) writable &= ~0o020;
   if (writable === 0) return undefined;
   if (isDir && s.uid === 0 && (s.mode & 0o1000) !== 0) return undefined;
   const who = writable === 0o022 ? 'group and others' : writable === 0o020 ? 'group' : 'others';
