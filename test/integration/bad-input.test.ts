@@ -34,6 +34,19 @@ describe('files', () => {
     await assert.rejects(loadSettings({ env: {}, homeDir: dir, cwd: dir }, { configFile: file }), configError(/nested too deeply/));
   });
 
+  it('a NUL in a path setting (a YAML escape) is a ConfigError naming the key; one that reaches the OS is still exit 2', async () => {
+    const file = path.join(dir, 'nul.yaml');
+    await writeFile(file, 'cache: { dir: "/tmp/a\\0b" }\n', { mode: 0o600 });
+    await assert.rejects(loadSettings({ env: {}, homeDir: dir, cwd: dir }, { configFile: file }), configError(/'cache\.dir' must not contain a NUL character/));
+    assert.throws(() => parseServiceText(JSON.stringify({ secrets: {}, target_command: ['x'], cwd: '/a\u0000' }), 'svc.json'), configError(/'cwd' must not contain a NUL/));
+    const { renderError } = await import('../../src/cli/render-error.js');
+    let out = '';
+    const sink = new PassThrough().on('data', (b) => (out += b));
+    const fsError = await import('node:fs/promises').then((fs) => fs.stat('/tmp/a\0b')).catch((e: unknown) => e);
+    assert.equal(renderError(fsError, sink), 2);
+    assert.match(out, /^Error: a path, argument or setting contains a NUL character/);
+  });
+
   it('schema errors name the field and what was expected', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ secrets: { A: 5 }, target_command: ['x'] }, /'secrets\.A' Invalid input: expected string or object, received number/],

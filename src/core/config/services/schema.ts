@@ -56,7 +56,7 @@ export const serviceFileSchema = z.strictObject({
    * (the caller's directory). Default: a private empty directory, so a project's node_modules or .npmrc cannot
    * change which code gets the secrets (src/core/launcher/workdir.ts).
    */
-  cwd: z.optional(nonEmpty()),
+  cwd: z.optional(noNul(nonEmpty())),
   /** Environment names this service knows (others found in `environment`/`version`/`stage` maps are added). */
   environments: z._default(z.array(nonEmpty()), []),
 });

@@ -22,10 +22,13 @@ export const vaultSchema = z.strictObject({
   endpoint: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:9443' })),
 });
 
+/** A non-empty string without NUL characters (paths and names handed to the OS, which would refuse or cut them). */
+const osString = () => z.string().check(z.minLength(1), z.refine((v) => !v.includes('\0'), 'must not contain a NUL character'));
+
 export const authSchema = z.strictObject({
   method: z.optional(z.enum(AUTH_METHODS)),
-  config_file: z.optional(z.string().check(z.minLength(1))),
-  profile: z.optional(z.string().check(z.minLength(1))),
+  config_file: z.optional(osString()),
+  profile: z.optional(osString()),
 });
 
 /** A whole number in [min, max] (classic zod's `z.number().int().min(min).max(max)`). */
@@ -34,7 +37,7 @@ const wholeNumber = (min: number, max?: number) =>
 
 export const cacheSchema = z.strictObject({
   enabled: z.optional(z.boolean()),
-  dir: z.optional(z.string().check(z.minLength(1))),
+  dir: z.optional(osString()),
   /** seconds an entry is fresh (served without a vault call) */
   ttl: z.optional(wholeNumber(0)),
   /** seconds an entry may be served when the vault is unreachable or failing transiently */
