@@ -195,7 +195,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
     reference: string,
     tally: { attempts: number; retries: number },
     emit: (e: ResolverEvent) => void,
-    options: { knownSecretId?: string; retries?: number; signal?: AbortSignal } = {},
+    options: { knownSecretId?: string; retries?: number; signal?: AbortSignal; onVaultReady?: () => void } = {},
   ): Promise<FetchedSecretBundle> => {
     // an open breaker (maybe opened by another process) fails fast: no request, and no SDK load either
     if (policy.wouldRefuse()) {
@@ -203,6 +203,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       throw policy.refusal(describeRef(ref));
     }
     const { access, reader, locator } = await vault();
+    options.onVaultReady?.();
     const op = ref.kind === 'name' || ref.kind === 'vault' ? 'getSecretBundleByName' : 'getSecretBundle';
     return reader.readSecretText(access, ref, {
       defaultVaultId: settings.vault.vault_id,
@@ -258,22 +259,26 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       sdkLoadedEmit = (ms) => emit({ type: 'sdk_loaded', ms });
 
       // The overall deadline (resilience.deadline_ms): timeout × retries with backoff can outlast what an MCP client
-      // waits for a server (Codex: 10 s). When it passes, requests in flight are aborted and every reference still
-      // waiting gets a timeout failure: a usable stale copy is then served, else the run fails.
+      // waits for a server (Codex: 10 s). It runs from the first vault request (loading the SDK on a machine busy
+      // with 100 launches is our own time, not the vault's). When it passes, requests in flight are aborted and
+      // every reference still waiting gets a timeout failure: a usable stale copy is then served, else it fails.
       const deadlineMs = settings.resilience.deadline_ms ?? 8000;
       const deadline = new AbortController();
       let deadlineTimer: NodeJS.Timeout | undefined;
-      const deadlinePassed = new Promise<never>((_, reject) => {
+      let rejectDeadline!: (err: VaultError) => void;
+      const deadlinePassed = new Promise<never>((_, reject) => (rejectDeadline = reject));
+      deadlinePassed.catch(() => {});
+      const armDeadline = () => {
+        if (deadlineTimer) return;
         deadlineTimer = setTimeout(() => {
           deadline.abort();
-          reject(new VaultError(`no answer from the vault within resilience.deadline_ms (${deadlineMs} ms)`, {
+          rejectDeadline(new VaultError(`no answer from the vault within resilience.deadline_ms (${deadlineMs} ms)`, {
             kind: 'timeout',
             hint: 'check the network and the vault; raise resilience.deadline_ms if your MCP client waits longer',
           }));
         }, deadlineMs);
         deadlineTimer.unref?.();
-      });
-      deadlinePassed.catch(() => {});
+      };
 
       // one fetch per distinct reference
       const groups = new Map<string, SecretSpec[]>();
@@ -329,6 +334,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
               knownSecretId: ref.kind === 'compartment' ? cached?.secretId : undefined,
               retries: usable ? 0 : undefined,
               signal: deadline.signal,
+              onVaultReady: armDeadline,
             }),
             deadlinePassed,
           ]);
