@@ -184,49 +184,44 @@ export async function rotateVerified(options: {
   const { env } = buildChildEnv({ parent: options.ctx.env, passthrough: service.passthrough_env, overrides: options.overrides, secrets: { ...otherValues, ...injected } });
 
   if (options.signal?.aborted) throw new VaultMcpError('interrupted; nothing was written', { exitCode: 130 });
-  // before the write: a bad `cwd` is an error with nothing written
+  // a new empty directory of its own, as `run` gives the server; made before the write (a bad `cwd`: nothing written)
   const runDir = await createRunDirectory(await serverWorkdir(options.ctx, service.cwd));
-  try {
-    return await writeAndVerify(runDir.path);
-  } finally {
+  const written = await admin.addVersion(secret, options.bytes).catch(async (err: unknown) => {
     await runDir.remove();
-  }
-
-  async function writeAndVerify(cwd: string): Promise<VerifiedRotation> {
-    const written = await admin.addVersion(secret, options.bytes);
-    options.onEvent?.({ type: 'written', versionNumber: written.versionNumber, previousVersionNumber: written.previousVersionNumber });
-    options.onEvent?.({ type: 'verifying', service: service.name, command: service.target_command[0] ?? '' });
-    try {
-      const report = await verifyMcpServer({
-        command: service.target_command,
-        env,
-        cwd,
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-        secretValues: [newValue, ...Object.values(otherValues)],
-      });
-      options.onEvent?.({ type: 'verified', report });
-      return { ...written, verify: report };
-    } catch (err) {
-      const reason = err instanceof VerificationError ? err.reason : 'verification failed';
-      const previous = written.previousVersionNumber;
-      if (previous === undefined) {
-        throw new VaultError(`verification failed (${reason}) and there is no previous version to roll back to; version ${written.versionNumber} stays CURRENT`, { kind: 'invalid' });
-      }
-      options.onEvent?.({ type: 'rolling-back', versionNumber: previous });
-      try {
-        await admin.promote(secret.id, previous);
-      } catch (rollbackErr) {
-        const why = rollbackErr instanceof VaultMcpError ? rollbackErr.message : 'unknown error';
-        throw new VaultError(
-          `verification failed (${reason}) and the rollback failed too (${why}): version ${written.versionNumber} is still CURRENT`,
-          {
-            kind: rollbackErr instanceof VaultError ? rollbackErr.kind : 'network',
-            hint: `make version ${previous} current again with \`oci vault secret update-base64 --secret-id ${secret.id} --current-version-number ${previous}\` or in the OCI console`,
-          },
-        );
-      }
-      throw new RolledBackError(secret.name, written.versionNumber, previous, reason);
+    throw err;
+  });
+  options.onEvent?.({ type: 'written', versionNumber: written.versionNumber, previousVersionNumber: written.previousVersionNumber });
+  options.onEvent?.({ type: 'verifying', service: service.name, command: service.target_command[0] ?? '' });
+  try {
+    const report = await verifyMcpServer({
+      command: service.target_command,
+      env,
+      cwd: runDir.path,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      secretValues: [newValue, ...Object.values(otherValues)],
+    }).finally(() => runDir.remove());
+    options.onEvent?.({ type: 'verified', report });
+    return { ...written, verify: report };
+  } catch (err) {
+    const reason = err instanceof VerificationError ? err.reason : 'verification failed';
+    const previous = written.previousVersionNumber;
+    if (previous === undefined) {
+      throw new VaultError(`verification failed (${reason}) and there is no previous version to roll back to; version ${written.versionNumber} stays CURRENT`, { kind: 'invalid' });
     }
+    options.onEvent?.({ type: 'rolling-back', versionNumber: previous });
+    try {
+      await admin.promote(secret.id, previous);
+    } catch (rollbackErr) {
+      const why = rollbackErr instanceof VaultMcpError ? rollbackErr.message : 'unknown error';
+      throw new VaultError(
+        `verification failed (${reason}) and the rollback failed too (${why}): version ${written.versionNumber} is still CURRENT`,
+        {
+          kind: rollbackErr instanceof VaultError ? rollbackErr.kind : 'network',
+          hint: `make version ${previous} current again with \`oci vault secret update-base64 --secret-id ${secret.id} --current-version-number ${previous}\` or in the OCI console`,
+        },
+      );
+    }
+    throw new RolledBackError(secret.name, written.versionNumber, previous, reason);
   }
 }
