@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -117,6 +117,26 @@ describe('the cache directory (never re-moded unless we created it)', () => {
     await assert.rejects(openSecretCacheDetailed(settings(dir) as never, { env, now: Date.now }), refuses(/refusing cache directory .*: it is writable by group and others \(mode 01777\)/));
     await assert.rejects(ensurePrivateDir(dir), /writable by group and others/);
     assert.equal(statSync(dir).mode & 0o7777, 0o1777);
+  });
+
+  it('refused even without a cache key (no keychain), and the breaker state is not kept there', async () => {
+    const dir = fresh();
+    chmodSync(dir, 0o777);
+    const keychain = { get: async () => { throw new Error('no keychain here'); }, set: async () => {}, delete: async () => false, status: async () => ({ available: false, locked: false, detail: '' }) };
+    await assert.rejects(openSecretCacheDetailed(settings(dir) as never, { env: {}, now: Date.now }, { keychain }), refuses(/refusing cache directory/));
+    // a failing vault call is recorded in the shared breaker state, in a private cache dir only
+    const { createResolver } = await import('../../src/core/resolve/resolver.js');
+    const failing = { secrets: { getSecretBundleByName: async () => Promise.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })) } };
+    const withVault = (d: string) => ({ ...settings(d), vault: { vault_id: 'ocid1.vault.oc1..aaaa', endpoint: 'http://127.0.0.1:1' }, resilience: { ...settings(d).resilience, retries: 0 } });
+    const ctx = { env: {}, cwd: dir, homeDir: dir, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, now: Date.now };
+    for (const d of [dir, fresh()]) {
+      const resolver = await createResolver({ settings: withVault(d) as never, ctx, cache: null, clients: async () => failing as never });
+      const report = await resolver.resolve([{ envVar: 'X', ref: { kind: 'name', name: 'x' }, reference: 'x', required: true }]);
+      assert.equal(report.failures.length, 1);
+      await resolver.close();
+    }
+    assert.ok(!existsSync(path.join(dir, 'breaker.json')), 'nothing written into the world-writable dir');
+    assert.ok(existsSync(path.join(root, `t${n - 1}`, 'breaker.json')), 'the private one keeps the shared state');
   });
 
   it('/tmp itself is refused, never made 0700', async () => {

@@ -132,6 +132,8 @@ export async function openSecretCacheDetailed(
   options: { keychain?: Keychain } = {},
 ): Promise<CacheOpenResult> {
   if (!settings.cache.enabled) return {};
+  // before the key: an untrusted directory is refused whether or not a key is at hand
+  await assertCacheDirTrusted(settings.cache.dir);
   const fromEnv = ctx.env.VAULTMCP_CACHE_KEY;
   let key: Buffer;
   let keySource: 'env' | 'keychain';
@@ -147,7 +149,6 @@ export async function openSecretCacheDetailed(
       return { notice: `disk cache off for this run: ${e.message}. To enable it: ${e.hint}` };
     }
   }
-  await assertCacheDirTrusted(settings.cache.dir);
   return { cache: createSecretCache({ dir: settings.cache.dir, key, keySource, scope: scopeOf(settings), now: ctx.now }) };
 }
 

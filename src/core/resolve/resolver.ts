@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { openBreakerState, type BreakerStateStore } from '../vault/breaker-state.js';
+import { isPrivateDir } from '../private-dir.js';
 import { openSecretCacheDetailed, type CachedSecret, type SecretCache } from '../cache/secret-cache.js';
 import type { AppContext } from '../context.js';
 import { ConfigError, ResolutionError, VaultError, type VaultFailureKind } from '../errors.js';
@@ -147,11 +148,14 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
   }
 
   const r = settings.resilience;
-  const breakerStore: BreakerStateStore = openBreakerState(path.join(settings.cache.dir, 'breaker.json'), breakerKeyOf(settings), {
-    threshold: r.breaker_threshold,
-    resetMs: r.breaker_reset_ms,
-    probeLeaseMs: Math.min(r.breaker_reset_ms, r.timeout_ms * (r.retries + 1) + 1000),
-  });
+  // the shared breaker state lives in the cache dir: only in one nobody else can write (else this process only)
+  const breakerStore: BreakerStateStore = (await isPrivateDir(settings.cache.dir))
+    ? openBreakerState(path.join(settings.cache.dir, 'breaker.json'), breakerKeyOf(settings), {
+        threshold: r.breaker_threshold,
+        resetMs: r.breaker_reset_ms,
+        probeLeaseMs: Math.min(r.breaker_reset_ms, r.timeout_ms * (r.retries + 1) + 1000),
+      })
+    : { load: async () => undefined, record: () => {}, flush: () => Promise.resolve() };
   const policy: VaultPolicies = createVaultPolicies({
     timeoutMs: r.timeout_ms,
     retries: r.retries,
