@@ -157,15 +157,21 @@ export async function readTrustedConfigFile(
     const me = options.me ?? processIdentity();
     const problem = ownershipProblem(file, s, false, me) ?? (await directoryChainProblem(path.dirname(file), me));
     if (problem) throw trustError(problem, options.what, file);
-    // at most maxBytes + 1, even if the file grows meanwhile
-    const buf = Buffer.allocUnsafe(maxBytes + 1);
+    // sized for what stat said, grown if the file grows meanwhile, never beyond maxBytes + 1
+    let buf = Buffer.allocUnsafe(Math.min(maxBytes + 1, s.size + 4096));
     let total = 0;
     for (;;) {
+      if (total === buf.length) {
+        if (buf.length > maxBytes) throw new ConfigError(`${options.what} ${file} is too large (over ${maxBytes} bytes)`, { hint: 'name the right file' });
+        const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, buf.length * 2));
+        buf.copy(bigger, 0, 0, total);
+        buf = bigger;
+      }
       const { bytesRead } = await handle.read(buf, total, buf.length - total, null);
       if (bytesRead === 0) break;
       total += bytesRead;
-      if (total > maxBytes) throw new ConfigError(`${options.what} ${file} is too large (over ${maxBytes} bytes)`, { hint: 'name the right file' });
     }
+    if (total > maxBytes) throw new ConfigError(`${options.what} ${file} is too large (over ${maxBytes} bytes)`, { hint: 'name the right file' });
     return buf.subarray(0, total).toString('utf8');
   } finally {
     await handle.close().catch(() => {});
