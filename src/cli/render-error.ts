@@ -27,6 +27,18 @@ export function renderError(err: unknown, stderr: NodeJS.WritableStream, command
     if (debug) stderr.write(`${e.stack}\n`);
     return e.oclif.exit === 1 || e.oclif.exit === undefined ? 2 : e.oclif.exit;
   }
+  // A NUL character or an oversized argv that slipped past the checks reaches the OS layer as these: still the
+  // user's input, so exit 2 with what to fix, never "internal error" (nothing of the input is echoed).
+  if ((e?.code === 'ERR_INVALID_ARG_VALUE' || e?.code === 'ERR_INVALID_ARG_TYPE') && /null bytes|NUL/i.test(e.message ?? '')) {
+    stderr.write('Error: a path, argument or setting contains a NUL character, which the system cannot take\n  Try: remove it (check --config, the service file and resolver.yaml)\n');
+    if (debug) stderr.write(`${e.stack}\n`);
+    return 2;
+  }
+  if (e?.code === 'E2BIG') {
+    stderr.write('Error: the arguments and environment are larger than the system allows (E2BIG)\n  Try: pass fewer or shorter arguments or env_overrides\n');
+    if (debug) stderr.write(`${e.stack}\n`);
+    return 2;
+  }
   stderr.write(
     `Error: internal error (${err instanceof Error ? err.constructor.name : typeof err}); ` +
       `rerun with VAULTMCP_DEBUG=1 and report it\n`,

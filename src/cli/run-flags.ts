@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { RunRequest } from '../app/run/request.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * The one flag specification of `run`, used by both parsers:
@@ -33,6 +34,11 @@ export const RUN_FLAGS = {
     type: 'string',
     helpValue: 'FILE',
     description: 'with -- COMMAND: variables in dotenv syntax; reference values (oci-vault://, ocid1.vaultsecret…, vault:NAME) are resolved, others passed as they are',
+  },
+  'stop-timeout': {
+    type: 'string',
+    helpValue: 'S',
+    description: 'seconds the server gets to exit after SIGTERM (ours at stdin EOF, or one we forward) before SIGKILL to its process group (default 10, like docker stop)',
   },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; helpValue?: string; description: string }>;
 
@@ -68,6 +74,8 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
   // one service, or none and a command after `--` (run -- COMMAND)
   const adhoc = parsed.positionals.length === 0 && extraArgs.length > 0;
   if (parsed.positionals.length !== 1 && !adhoc) return undefined;
+  const stop = parsed.values['stop-timeout'];
+  if (typeof stop === 'string' && !STOP_TIMEOUT.test(stop)) return undefined; // oclif's path says what is wrong
   const v = parsed.values;
   const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
   const secrets = Array.isArray(v.secret) ? (v.secret as unknown as string[]) : [];
@@ -79,6 +87,7 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
     ...(str('env') !== undefined ? { env: str('env') } : {}),
     ...(str('config') !== undefined ? { config: str('config') } : {}),
     ...(str('cwd') !== undefined ? { cwd: str('cwd') } : {}),
+    ...(str('stop-timeout') !== undefined ? { stopTimeoutMs: parseStopTimeout(str('stop-timeout')!) } : {}),
     test: v.test === true,
     json: v.json === true,
     verbose: v.verbose === true,
@@ -86,4 +95,18 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
     refresh: v.refresh === true,
     extraArgs: adhoc ? [] : extraArgs,
   };
+}
+
+const STOP_TIMEOUT = /^(\d{1,6})(\.\d{1,3})?$/;
+
+/**
+ * `--stop-timeout S`: seconds (decimals allowed, up to 3 places; 0 = SIGKILL at once), at most 999999.
+ * @returns milliseconds
+ * @throws UsageError (exit 2) for anything else
+ */
+export function parseStopTimeout(value: string): number {
+  if (!STOP_TIMEOUT.test(value)) {
+    throw new UsageError(`--stop-timeout must be a number of seconds, got '${value.length > 20 ? value.slice(0, 20) + '…' : value}'`, 'e.g. --stop-timeout 10 (the default) or --stop-timeout 2.5');
+  }
+  return Math.round(Number(value) * 1000);
 }

@@ -66,6 +66,9 @@ export interface VaultEmulatorOptions {
    * `imdsListen` (default 169.254.169.254:80), X.509 federation, a v2.2 resource principal, the OKE proxymux.
    */
   principals?: { imdsListen?: string; tokenTtlSeconds?: number };
+  /** ms a client has to send a request's headers (default 10 000) and its whole request (default 30 000) */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** A running emulator. */
@@ -141,6 +144,8 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     stats,
     latencyMs: o.latencyMs ?? 0,
     log: o.log,
+    ...(o.headersTimeoutMs !== undefined ? { headersTimeoutMs: o.headersTimeoutMs } : {}),
+    ...(o.requestTimeoutMs !== undefined ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
     allowedHosts: host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? [] : [host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase()],
     endpoint: () => endpoint,
     paging,

@@ -28,6 +28,10 @@ export interface EmulatorServerOptions extends RouteEnv, AdminEnv {
   allowedHosts?: readonly string[];
   /** routes added at run time (principals: `POST /v1/x509`) */
   extraRoutes?: () => readonly Route[];
+  /** ms from connecting (or the previous response) to a request's complete headers; default 10 000 */
+  headersTimeoutMs?: number;
+  /** ms from the start of a request to its complete body; default 30 000. A hung answer (fault) is not limited. */
+  requestTimeoutMs?: number;
 }
 
 /** A started server plus its shutdown. */
@@ -40,14 +44,37 @@ export interface EmulatorServer {
 /** Creates (does not listen) the emulator server. */
 export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
   const closing = new AbortController();
-  const server = createServer((req, res) => {
+  const headersTimeout = o.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(o.requestTimeoutMs ?? 30_000, headersTimeout);
+  // A client that connects and never finishes its headers or body must not hold a connection (and a socket of a
+  // possibly shared machine) forever. Node's own limits (requestTimeout, headersTimeout, checked every
+  // connectionsCheckingInterval) plus our timers below, which also hold where the runtime ignores those options.
+  const server = createServer({ requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, (req, res) => {
+    guardBody(req);
     handle(req, res).catch(() => {
       if (!res.headersSent && !res.destroyed) sendError(res, newRequestId(), new ApiError(500, 'InternalServerError', 'internal error'));
     });
   });
-  // Undici keeps connections alive; long test runs must not be cut by the default timeouts.
+  // Undici keeps connections alive between requests for up to this long.
   server.keepAliveTimeout = 5000;
-  server.requestTimeout = 0;
+  // headers: a new connection must deliver a request's headers within headersTimeout
+  server.on('connection', (socket) => {
+    const timer = setTimeout(() => socket.destroy(), headersTimeout);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    (socket as unknown as { vaultmcpHeadersTimer?: NodeJS.Timeout }).vaultmcpHeadersTimer = timer;
+  });
+  /** the body must be complete within requestTimeout of the request's start; the answer itself may take longer */
+  function guardBody(req: IncomingMessage): void {
+    const socket = req.socket as unknown as { vaultmcpHeadersTimer?: NodeJS.Timeout; destroy(): void };
+    clearTimeout(socket.vaultmcpHeadersTimer);
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket.destroy(), requestTimeout);
+    timer.unref();
+    const done = () => clearTimeout(timer);
+    req.once('end', done);
+    req.once('close', done);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();

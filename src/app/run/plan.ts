@@ -17,8 +17,13 @@ export interface RunPlan {
   selection: ServiceSelection;
   /** target_command plus the extra arguments. */
   command: string[];
-  /** The server's working directory (created private and empty unless the service or `--cwd` names one). */
+  /**
+   * The server's working directory as the service or `--cwd` names it; by default (`workdirFresh`) the private base
+   * directory in which each launch gets a new empty directory of its own (createRunDirectory), removed after it.
+   */
   workdir: string;
+  /** True when each launch runs in a new empty private directory inside `workdir`. */
+  workdirFresh: boolean;
   /** The server's environment without secrets (allowlisted parent variables, passthrough_env, env_overrides). */
   baseEnv: Record<string, string>;
   /** Where each variable of `baseEnv` came from (names only, for `--verbose`). */
@@ -71,13 +76,13 @@ export async function planRun(
   }
   const command = [...service.target_command, ...(request.extraArgs ?? [])];
 
-  const { buildChildEnv, resolveExecutable, serverWorkingDirectory } = await import('../../core/launcher/index.js');
+  const { buildChildEnv, lookupDirectory, resolveExecutable, serverWorkdir } = await import('../../core/launcher/index.js');
   const base = buildChildEnv({ parent: ctx.env, passthrough: service.passthrough_env, overrides: selection.overrides });
   // Not the caller's directory by default: a cloned repository's node_modules/.npmrc must not pick the server.
-  const workdir = await serverWorkingDirectory(ctx, request.cwd ?? service.cwd);
+  const workdir = await serverWorkdir(ctx, request.cwd ?? service.cwd);
   let executable: string | Error;
   try {
-    executable = resolveExecutable(command[0]!, base.env, workdir);
+    executable = resolveExecutable(command[0]!, base.env, lookupDirectory(workdir));
   } catch (err) {
     executable = err as Error;
   }
@@ -87,7 +92,8 @@ export async function planRun(
     service,
     selection,
     command,
-    workdir,
+    workdir: workdir.dir,
+    workdirFresh: workdir.fresh,
     baseEnv: base.env,
     baseOrigins: base.origin,
     executable,

@@ -13,6 +13,8 @@ export interface RunRequest {
   refresh: boolean;
   /** `--cwd`: the server's working directory (a path or `inherit`); default the service's `cwd`, else private. */
   cwd?: string;
+  /** `--stop-timeout` in ms: SIGTERM → SIGKILL of the server's process group; default 10 000. */
+  stopTimeoutMs?: number;
   /** Arguments after `--`, verbatim; appended to target_command. */
   extraArgs: string[];
   /** `run -- COMMAND [ARGS…]` without a service file: the command (then `service` is '' and extraArgs empty). */

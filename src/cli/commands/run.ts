@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../../core/errors.js';
-import { RUN_FLAGS as F } from '../run-flags.js';
+import { parseStopTimeout, RUN_FLAGS as F } from '../run-flags.js';
 
 /**
  * `docker vaultmcp run SERVICE [--env E] [--test] [-- extra server args]`: resolves the service's secrets from
@@ -47,6 +47,7 @@ export default class Run extends BaseCommand {
     refresh: Flags.boolean({ description: F.refresh.description, default: false }),
     secret: Flags.string({ description: F.secret.description, helpValue: F.secret.helpValue, multiple: true }),
     'env-file': Flags.string({ description: F['env-file'].description, helpValue: F['env-file'].helpValue }),
+    'stop-timeout': Flags.string({ description: F['stop-timeout'].description, helpValue: F['stop-timeout'].helpValue }),
   };
 
   async run(): Promise<void> {
@@ -78,6 +79,7 @@ export default class Run extends BaseCommand {
       offline: flags.offline,
       refresh: flags.refresh,
       cwd: flags.cwd,
+      ...(flags['stop-timeout'] !== undefined ? { stopTimeoutMs: parseStopTimeout(flags['stop-timeout']) } : {}),
       extraArgs: adhoc ? [] : extraArgs,
     });
   }

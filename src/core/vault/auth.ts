@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { AuthenticationDetailsProvider } from 'oci-common';
@@ -89,8 +90,11 @@ export async function createOciAuth(settings: Settings, env: AuthEnvironment, lo
     });
   }
   let passphrase: string | null = values.pass_phrase ?? null;
+  let passphraseSource = `pass_phrase in [${profile}] of ${configFile}`;
   if (!passphrase && /ENCRYPTED/.test(privateKey)) {
-    passphrase = (await lookupPassphrase?.(profile, keyFile)) ?? env.env.OCI_CLI_PASSPHRASE ?? null;
+    const fromKeychain = await lookupPassphrase?.(profile, keyFile);
+    passphrase = fromKeychain ?? env.env.OCI_CLI_PASSPHRASE ?? null;
+    passphraseSource = fromKeychain ? `the OS keychain (entry oci-passphrase:${profile})` : 'OCI_CLI_PASSPHRASE';
     if (!passphrase) {
       throw new ConfigError(`the API key ${keyFile} is encrypted and no passphrase is available`, {
         file: configFile,
@@ -98,6 +102,7 @@ export async function createOciAuth(settings: Settings, env: AuthEnvironment, lo
       });
     }
   }
+  if (passphrase && /ENCRYPTED/.test(privateKey)) assertPassphraseOpensKey(privateKey, passphrase, keyFile, passphraseSource);
   const tenancy = need('tenancy');
   const regionObj = region ? common.Region.fromRegionId(region) : undefined;
 
@@ -138,6 +143,27 @@ export function parseOciConfigProfile(text: string, profile: string, file: strin
     });
   }
   return values;
+}
+
+/**
+ * Decrypts an encrypted PEM key once, here: the SDK would only do it while signing the first request, where a wrong
+ * passphrase surfaced as a stack trace, a "vault unreachable" network error, and a stale cached copy served.
+ * A wrong passphrase is the user's local configuration: a ConfigError (exit 2), never transient.
+ * @param source where the passphrase came from, for the message (never the passphrase)
+ * @throws ConfigError naming the key file and the passphrase source
+ */
+function assertPassphraseOpensKey(pem: string, passphrase: string, keyFile: string, source: string): void {
+  try {
+    createPrivateKey({ key: pem, format: 'pem', passphrase });
+  } catch {
+    throw new ConfigError(`the passphrase from ${source} does not decrypt the API key ${keyFile}`, {
+      hint: source === 'OCI_CLI_PASSPHRASE'
+        ? 'set OCI_CLI_PASSPHRASE to the key\'s passphrase, or store it in the OS keychain with `docker vaultmcp setup`'
+        : source.startsWith('the OS keychain')
+          ? 'store the right passphrase again with `docker vaultmcp setup`'
+          : `fix pass_phrase in the profile (or remove it and store the passphrase with \`docker vaultmcp setup\`)`,
+    });
+  }
 }
 
 /** `~/x` → `<homeDir>/x` (the OCI CLI writes key paths that way). */

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod/mini';
@@ -6,6 +5,9 @@ import type { AppContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
 import { defaultCacheDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { readTrustedConfigFile } from '../trust.js';
+import { describeZodIssue } from '../zod-issue.js';
+import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
 import { settingsFileSchema, type Settings, type SettingsFile } from './schema.js';
 
 /** Where a setting came from: a file path, `env NAME`, `--config FILE` or `default`. */
@@ -34,7 +36,7 @@ const DEFAULTS: Settings = {
     oke_ca_file: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
   },
   cache: { enabled: true, dir: '', ttl: 3600, max_stale: 86400 },
-  resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 },
+  resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8, deadline_ms: 8000 },
   environments: [],
 };
 
@@ -158,13 +160,16 @@ function isLoopbackHttpOrHttps(endpoint: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-/** Reads one resolver.yaml; returns undefined when an optional file does not exist. */
+/**
+ * Reads one resolver.yaml (only a regular file of at most 1 MiB that nobody but us or root could have written:
+ * config/trust.ts); returns undefined when an optional file does not exist.
+ */
 async function readSettingsText(file: string, required: boolean): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTrustedConfigFile(file, { what: 'settings file', optional: !required });
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (!required && code === 'ENOENT') return undefined;
     throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code})`, {
       file,
       hint: required ? 'check the --config path' : 'fix the file permissions or remove the file',
@@ -175,7 +180,8 @@ async function readSettingsText(file: string, required: boolean): Promise<string
 /** Parses and validates the text of one resolver.yaml. */
 function parseSettingsText(text: string, file: string, warnings: string[]): SettingsFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  assertTextShallow(text, file);
+  const doc = guardDepth(() => parseDocument(text, { lineCounter, prettyErrors: false }), file);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
@@ -187,8 +193,10 @@ function parseSettingsText(text: string, file: string, warnings: string[]): Sett
   }
   let raw: unknown;
   try {
-    raw = doc.toJS() ?? {};
+    raw = guardDepth(() => doc.toJS(), file) ?? {};
+    assertShallow(raw, file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     // e.g. an unresolved alias; yaml's message quotes the source text, so only our filtered version is shown
     throw new ConfigError(`invalid YAML: ${safeYamlMessage(String((err as Error)?.message ?? ''))}`, { file, hint: 'fix the YAML syntax' });
   }
@@ -239,9 +247,10 @@ export function validate<T extends z.ZodMiniType>(schema: T, data: unknown, file
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
+  const described = describeZodIssue(issue as never);
   // keys are the user's text and may be a pasted secret: only key-like ones are quoted (mask.ts displayableKey)
-  const key = displayableKeyPath(issue.path as PropertyKey[]);
-  let message = issue.message;
+  const key = displayableKeyPath(described.path);
+  let message = described.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
     message = describeUnknownKeys(key, keys);

@@ -22,10 +22,13 @@ export const vaultSchema = z.strictObject({
   endpoint: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:9443' })),
 });
 
+/** A non-empty string without NUL characters (paths and names handed to the OS, which would refuse or cut them). */
+const osString = () => z.string().check(z.minLength(1), z.refine((v) => !v.includes('\0'), 'must not contain a NUL character'));
+
 export const authSchema = z.strictObject({
   method: z.optional(z.enum(AUTH_METHODS)),
-  config_file: z.optional(z.string().check(z.minLength(1))),
-  profile: z.optional(z.string().check(z.minLength(1))),
+  config_file: z.optional(osString()),
+  profile: z.optional(osString()),
   /**
    * Where principals get their session token: instance_principal's X.509 federation endpoint (default
    * `https://auth.<region>.<realm domain>`; some realms and private endpoints need another), or
@@ -33,9 +36,9 @@ export const authSchema = z.strictObject({
    */
   federation_endpoint: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://auth.us-ashburn-1.oraclecloud.com' })),
   /** oke_workload_identity: the pod's service-account token, re-read on every token refresh (Kubernetes rotates it) */
-  oke_token_file: z.optional(z.string().check(z.minLength(1))),
+  oke_token_file: z.optional(osString()),
   /** oke_workload_identity: the CA that signs the proxymux's TLS certificate */
-  oke_ca_file: z.optional(z.string().check(z.minLength(1))),
+  oke_ca_file: z.optional(osString()),
 });
 
 /** A whole number in [min, max] (classic zod's `z.number().int().min(min).max(max)`). */
@@ -44,7 +47,7 @@ const wholeNumber = (min: number, max?: number) =>
 
 export const cacheSchema = z.strictObject({
   enabled: z.optional(z.boolean()),
-  dir: z.optional(z.string().check(z.minLength(1))),
+  dir: z.optional(osString()),
   /** seconds an entry is fresh (served without a vault call) */
   ttl: z.optional(wholeNumber(0)),
   /** seconds an entry may be served when the vault is unreachable or failing transiently */
@@ -57,6 +60,8 @@ export const resilienceSchema = z.strictObject({
   breaker_threshold: z.optional(wholeNumber(1, 1000)),
   breaker_reset_ms: z.optional(wholeNumber(100, 3_600_000)),
   concurrency: z.optional(wholeNumber(1, 64)),
+  /** ms after which one resolution stops waiting for the vault: stale copies are served, else the run fails */
+  deadline_ms: z.optional(wholeNumber(100, 3_600_000)),
 });
 
 export const settingsFileSchema = z.strictObject({
@@ -92,6 +97,8 @@ export interface Settings {
     breaker_threshold: number;
     breaker_reset_ms: number;
     concurrency: number;
+    /** overall ms one resolution may wait for the vault (all secrets, all retries); default 8000 */
+    deadline_ms: number;
   };
   /** Settings-level environment names (`environments:`), besides those of each service. */
   environments?: string[];
