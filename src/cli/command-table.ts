@@ -17,6 +17,10 @@ import ServiceShow from './commands/service/show.js';
 import CacheStatus from './commands/cache/status.js';
 import CacheClear from './commands/cache/clear.js';
 import DevVault from './commands/dev/vault.js';
+// issue 12: the Docker MCP gateway and `serve`
+import GatewayRun from './commands/gateway/run.js';
+import GatewayMapAdd from './commands/gateway/map/add.js';
+import GatewayMapShow from './commands/gateway/map/show.js';
 
 export const COMMANDS = {
   run: Run,
@@ -34,4 +38,8 @@ export const COMMANDS = {
   'cache:status': CacheStatus,
   'cache:clear': CacheClear,
   'dev:vault': DevVault,
+  // issue 12
+  'gateway:run': GatewayRun,
+  'gateway:map:add': GatewayMapAdd,
+  'gateway:map:show': GatewayMapShow,
 };

@@ -28,6 +28,9 @@ export async function runCli(argv: string[], version: string): Promise<void> {
         service: { description: 'List and inspect MCP service definitions' },
         cache: { description: 'Inspect and clear the encrypted secret cache' },
         dev: { description: 'Developer tools: the local OCI Vault emulator' },
+        gateway: { description: 'Docker MCP gateway: its servers\' secrets from OCI Vault, through a FIFO' },
+        'gateway:map': { description: 'The gateway map: catalog secret name → OCI Vault reference' },
+        'gateway:catalog': { description: 'Catalog entries for servers served by `docker vaultmcp serve`' },
       },
     },
   };
