@@ -21,6 +21,7 @@ import DevVault from './commands/dev/vault.js';
 import GatewayRun from './commands/gateway/run.js';
 import GatewayMapAdd from './commands/gateway/map/add.js';
 import GatewayMapShow from './commands/gateway/map/show.js';
+import Serve from './commands/serve.js';
 
 export const COMMANDS = {
   run: Run,
@@ -42,4 +43,5 @@ export const COMMANDS = {
   'gateway:run': GatewayRun,
   'gateway:map:add': GatewayMapAdd,
   'gateway:map:show': GatewayMapShow,
+  serve: Serve,
 };
