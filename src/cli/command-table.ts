@@ -21,6 +21,8 @@ import DevVault from './commands/dev/vault.js';
 import GatewayRun from './commands/gateway/run.js';
 import GatewayMapAdd from './commands/gateway/map/add.js';
 import GatewayMapShow from './commands/gateway/map/show.js';
+import GatewayMapImport from './commands/gateway/map/import.js';
+import GatewayCatalogAdd from './commands/gateway/catalog/add.js';
 import Serve from './commands/serve.js';
 
 export const COMMANDS = {
@@ -43,5 +45,7 @@ export const COMMANDS = {
   'gateway:run': GatewayRun,
   'gateway:map:add': GatewayMapAdd,
   'gateway:map:show': GatewayMapShow,
+  'gateway:map:import': GatewayMapImport,
+  'gateway:catalog:add': GatewayCatalogAdd,
   serve: Serve,
 };

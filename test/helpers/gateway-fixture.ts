@@ -76,7 +76,7 @@ export function makeGatewayWorld(emu?: TestEmulator): GatewayWorld {
           '  enabled: false',
           'resilience:',
           '  retries: 0',
-          '  timeout_ms: 5000',
+          '  timeout_ms: 20000',
           '',
         ].join('\n')
       : 'cache:\n  enabled: false\n',
