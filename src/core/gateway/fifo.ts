@@ -162,7 +162,9 @@ export async function createSecretsFifo(options: {
           /* the FIFO is gone already */
         }
       }
-      await Promise.race([running, delay(2000)]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
       payload.fill(0);
       await rm(dirPath, { recursive: true, force: true }).catch(() => {});
     },
@@ -222,6 +224,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** A pause that keeps the process alive: while the FIFO is open, serving it is what we are here for. */
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

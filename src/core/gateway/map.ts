@@ -84,7 +84,7 @@ export function parseGatewayMap(text: string, file: string): GatewayMap {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
     throw new ConfigError(`malformed gateway map: ${safeYamlMessage(e.message)}`, { file, location: pos ? `${pos.line}:${pos.col}` : undefined, hint: 'fix the YAML syntax at that position' });
   }
   let raw: unknown;
@@ -103,6 +103,7 @@ export function parseGatewayMap(text: string, file: string): GatewayMap {
   const key = displayableKeyPath(keyPath);
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') message = describeUnknownKeys(key, (issue as { keys: string[] }).keys);
+  else if (issue.code === 'invalid_key') message = `${key ? `'${key}' ` : 'a key '}is not a catalog secret name (letters, digits, ".", "_", ":", "-", "/"), e.g. github.personal_access_token`;
   else if (key) message = `'${key}' ${message}`;
   const node = keyPath.length ? (doc.getIn(keyPath as unknown[], true) as { range?: [number, number, number] } | undefined) : undefined;
   const at = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
