@@ -94,7 +94,8 @@ describe('gateway run (real docker CLI, stand-in docker-mcp)', { skip }, () => {
   });
 
   it('hands the vault value to the gateway\'s server through a 0600 FIFO in a 0700 dir, on every open; nothing left after', async () => {
-    const transport = new StdioClientTransport({ command: 'docker', args: ['vaultmcp', 'gateway', 'run', ...base(), ...gwArgs()], env: w.env(), stderr: 'pipe' });
+    const env0 = w.env({ VAULTMCP_CACHE_KEY: Buffer.alloc(32, 7).toString('base64'), DOCKER_MCP_ALLOW_INSECURE_REMOTE_URLS: '1' });
+    const transport = new StdioClientTransport({ command: 'docker', args: ['vaultmcp', 'gateway', 'run', ...base(), ...gwArgs()], env: env0, stderr: 'pipe' });
     let stderr = '';
     transport.stderr?.on('data', (b: Buffer) => (stderr += b));
     const client = new Client({ name: 'test', version: '0' });
@@ -112,6 +113,9 @@ describe('gateway run (real docker CLI, stand-in docker-mcp)', { skip }, () => {
       const status = JSON.parse(((await client.callTool({ name: 'gateway_status', arguments: {} })) as any).content[0].text);
       assert.equal(status.reads, 1);
       assert.deepEqual(status.keys, ['checker.token']);
+      // Docker's tool gets our environment as it is, except our own credentials
+      assert.ok(status.env.includes('DOCKER_CONFIG') && status.env.includes('DOCKER_MCP_ALLOW_INSECURE_REMOTE_URLS'), status.env.join());
+      assert.ok(!status.env.includes('VAULTMCP_CACHE_KEY'));
       // a watched-config reload re-opens the FIFO: the writer is there again
       const t = new Date(Date.now() + 5000);
       utimesSync(watched, t, t);

@@ -3,7 +3,7 @@ import type { AppContext } from '../../core/context.js';
 import { ExitCode, UsageError, VaultMcpError } from '../../core/errors.js';
 import type { Settings } from '../../core/config/settings/index.js';
 import type { SecretSpec } from '../../core/config/services/select.js';
-import type { ForwardedSignal, LaunchEvent, SignalSource } from '../../core/launcher/index.js';
+import type { ForwardedSignal, LaunchEvent, MessageFilter, SignalSource } from '../../core/launcher/index.js';
 import type { ResolutionReport, Resolver } from '../../core/resolve/resolver.js';
 import { defaultGatewayMapPath, gatewaySelection, loadGatewayMap } from '../../core/gateway/map.js';
 import { formatSecretsPayload } from '../../core/gateway/payload.js';
@@ -53,7 +53,12 @@ export interface GatewayDependencies {
   signals?: SignalSource;
   /** Called once the FIFO exists, with it (the CLI registers a process 'exit' fallback that removes it). */
   onFifo?: (fifo: SecretsFifo) => void;
+  /** Message filters on the gateway's stdout (its stdio transport's messages to the client), e.g. the leak guard. */
+  filters?: readonly MessageFilter[];
 }
+
+/** Variables of ours that are credentials: never passed to the gateway. */
+export const WITHHELD_FROM_GATEWAY: ReadonlySet<string> = new Set(['VAULTMCP_CACHE_KEY', 'OCI_CLI_PASSPHRASE']);
 
 /** Gateway flags we refuse or own (reference/docker-gateway-2026.md). */
 function checkGatewayArgs(args: readonly string[], allowVerbose: boolean, warn: (m: string) => void): void {
@@ -107,7 +112,11 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
   const { plugin, warning } = await findDockerMcp(ctx);
   if (warning) warn(warning);
   const { resolveExecutable } = await import('../../core/launcher/index.js');
-  const childEnv = Object.fromEntries(Object.entries(ctx.env).filter((e): e is [string, string] => e[1] !== undefined));
+  // Docker's own tool gets our environment as it is (DOCKER_HOST, DOCKER_CONFIG, DOCKER_MCP_* must reach it),
+  // except the two credentials of ours that may live there: the cache key and the OCI key passphrase.
+  const childEnv = Object.fromEntries(
+    Object.entries(ctx.env).filter((e): e is [string, string] => e[1] !== undefined && !WITHHELD_FROM_GATEWAY.has(e[0])),
+  );
   const dockerFile = resolveExecutable('docker', childEnv, ctx.cwd);
   if (request.verbose) emit({ type: 'info', message: `docker mcp ${plugin.version ?? '?'} at ${plugin.path}` });
 
@@ -205,8 +214,13 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
           stderr: 'inherit',
           signals: relay as unknown as SignalSource,
           killGraceMs: request.stopTimeoutS * 1000,
+          filters: deps.filters ?? [],
           onEvent: (e) => {
-            if (e.type === 'spawned') pid = e.pid;
+            if (e.type === 'spawned') {
+              pid = e.pid;
+              // a stop asked for while it was starting (before the launcher listened for signals)
+              if (stopping) setImmediate(() => stopChild('SIGTERM'));
+            }
             emit({ type: 'launcher', event: e });
           },
         });
