@@ -201,6 +201,9 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
     };
 
     const { launch } = await import('../../core/launcher/index.js');
+    const { HandshakeReplay } = await import('./handshake-replay.js');
+    const replay = new HandshakeReplay(ctx.stdin);
+    let stdin = replay.stdin;
     try {
       for (;;) {
         scheduleWatch();
@@ -209,12 +212,12 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
           file: dockerFile,
           env: childEnv,
           cwd: ctx.cwd,
-          stdin: ctx.stdin,
+          stdin,
           stdout: ctx.stdout,
           stderr: 'inherit',
           signals: relay as unknown as SignalSource,
           killGraceMs: request.stopTimeoutS * 1000,
-          filters: deps.filters ?? [],
+          filters: [replay.filter, ...(deps.filters ?? [])],
           onEvent: (e) => {
             if (e.type === 'spawned') {
               pid = e.pid;
@@ -227,8 +230,10 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
         clearTimeout(killTimer);
         clearTimeout(watchTimer);
         pid = undefined;
-        if (restartWanted && !stopping && !result.stdinEnded) {
+        if (restartWanted && !stopping && !result.stdinEnded && !replay.ended) {
           restartWanted = false;
+          // the client's stdio session goes on: the new gateway gets its handshake first
+          stdin = replay.restart();
           continue;
         }
         watching = false;
