@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { gatewaySelection, loadGatewayMap, parseGatewayMap, saveGatewayMap } fro
 import { formatSecretsPayload, payloadProblem } from '../../src/core/gateway/payload.js';
 import { createSecretsFifo, sweepStaleFifoDirs } from '../../src/core/gateway/fifo.js';
 import { addMapping, candidateNames } from '../../src/app/gateway/map.js';
-import { parseVersion } from '../../src/app/gateway/docker-mcp.js';
+import { findDockerMcp, parseVersion } from '../../src/app/gateway/docker-mcp.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-gw-unit-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -111,5 +111,25 @@ describe('secrets FIFO', { skip: process.platform === 'win32' ? 'no FIFOs' : fal
     assert.deepEqual(await sweepStaleFifoDirs([base]), [dead]);
     assert.equal(existsSync(live), true);
     assert.equal(existsSync(other), true);
+  });
+});
+
+describe('finding docker mcp', () => {
+  const fakePlugin = (dir: string, version: string) => {
+    mkdirSync(dir, { recursive: true });
+    const p = path.join(dir, 'docker-mcp');
+    writeFileSync(p, `#!/bin/sh\necho '{"SchemaVersion":"0.1.0","Vendor":"Docker Inc.","Version":"${version}"}'\n`);
+    chmodSync(p, 0o755);
+    return p;
+  };
+  it('looks in cliPluginsExtraDirs first (Docker Desktop), then DOCKER_CONFIG/cli-plugins; checks the version', async () => {
+    const dc = mkdtempSync(path.join(tmp, 'dc-'));
+    const ctx = { env: { DOCKER_CONFIG: dc, PATH: process.env.PATH }, homeDir: tmp };
+    await assert.rejects(findDockerMcp(ctx), (err: any) => err.exitCode === 127 && /not installed/.test(err.message));
+    fakePlugin(path.join(dc, 'cli-plugins'), 'v0.40.0');
+    await assert.rejects(findDockerMcp(ctx), (err: any) => err.exitCode === 2 && /v0\.40\.0 is too old/.test(err.message));
+    const extra = fakePlugin(path.join(tmp, 'desktop-plugins'), 'v0.44.0');
+    writeFileSync(path.join(dc, 'config.json'), JSON.stringify({ cliPluginsExtraDirs: [path.dirname(extra)] }));
+    assert.deepEqual((await findDockerMcp(ctx)).plugin, { path: extra, version: 'v0.44.0' });
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../../core/context.js';
 import { ExitCode, VaultMcpError } from '../../core/errors.js';
@@ -30,7 +30,9 @@ export interface DockerMcpPlugin {
  *   or does not answer the metadata call
  */
 export async function findDockerMcp(ctx: Pick<AppContext, 'env' | 'homeDir'>): Promise<{ plugin: DockerMcpPlugin; warning?: string }> {
-  const dirs = dockerPluginDirs(ctx);
+  // Docker Desktop puts its plugins (docker-mcp among them) in `cliPluginsExtraDirs` of config.json, which the
+  // CLI searches first (reference/docker-plugin-and-gateway.md §1.2).
+  const dirs = [...(await extraPluginDirs(ctx)), ...dockerPluginDirs(ctx)];
   let found: string | undefined;
   for (const dir of dirs) {
     const p = path.join(dir, 'docker-mcp');
@@ -64,6 +66,17 @@ export async function findDockerMcp(ctx: Pick<AppContext, 'env' | 'homeDir'>): P
     });
   }
   return { plugin: { path: found, version } };
+}
+
+/** `cliPluginsExtraDirs` of `${DOCKER_CONFIG:-~/.docker}/config.json`; none when unreadable. */
+async function extraPluginDirs(ctx: Pick<AppContext, 'env' | 'homeDir'>): Promise<string[]> {
+  const configDir = ctx.env.DOCKER_CONFIG || path.join(ctx.homeDir, '.docker');
+  try {
+    const json = JSON.parse(await readFile(path.join(configDir, 'config.json'), 'utf8')) as { cliPluginsExtraDirs?: unknown };
+    return Array.isArray(json.cliPluginsExtraDirs) ? json.cliPluginsExtraDirs.filter((d): d is string => typeof d === 'string' && path.isAbsolute(d)) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** `v0.43.3`, `0.43.3-rc1` → [0, 43, 3]; anything else → undefined. */
