@@ -84,6 +84,12 @@ describe('serve (Streamable HTTP, bearer token from the vault)', () => {
     assert.equal(env.API_KEY, API_KEY);
     assert.equal(env.OCI_VAULT_ID, undefined);
     await client.close();
+    // each session is a launch: a rotated secret reaches the next one
+    await emu.admin.putSecret('api-key', `${API_KEY}-v2`);
+    const next = await connect(r.url, token);
+    assert.equal(JSON.parse(((await next.callTool({ name: 'get-env', arguments: {} })) as any).content[0].text).API_KEY, `${API_KEY}-v2`);
+    await next.close();
+    await emu.admin.putSecret('api-key', API_KEY);
     await r.close();
     // a second start reads the stored token instead of generating another
     const again = await start();

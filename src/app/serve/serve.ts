@@ -148,13 +148,26 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
       token = Buffer.from(t.secrets[0]!.value, 'utf8');
       if (token.length < 16) emit({ type: 'warning', message: `the bearer token in ${tokenText} is short (${token.length} characters); use 32 or more random characters` });
     }
-  } finally {
+  } catch (err) {
     await resolver.close().catch(() => {});
+    throw err;
   }
   const tokenDigest = createHash('sha256').update(token).digest();
   token.fill(0);
-  const child = withSecrets(plan, Object.fromEntries(report.secrets.map((s) => [s.envVar, s.value])));
-  for (const w of child.warnings) emit({ type: 'warning', message: w });
+  for (const w of withSecrets(plan, Object.fromEntries(report.secrets.map((s) => [s.envVar, s.value]))).warnings) emit({ type: 'warning', message: w });
+  // Each session is a launch, as each `run` is: its secrets are resolved then (a fresh cache entry costs no vault
+  // call), so a rotated secret reaches new sessions; the first session uses the start-up resolution.
+  let startReport: ResolutionReport | undefined = report;
+  const sessionEnv = async (): Promise<Record<string, string>> => {
+    let r = startReport;
+    startReport = undefined;
+    if (!r) {
+      r = await resolver.resolve(plan.selection.specs, { offline: req.offline });
+      for (const w of r.warnings) emit({ type: 'warning', message: w });
+      if (r.failures.some((f) => f.required)) throw requiredFailures(r);
+    }
+    return withSecrets(plan, Object.fromEntries(r.secrets.map((x) => [x.envVar, x.value]))).env;
+  };
 
   if (!isLoopback(req.host)) {
     emit({ type: 'warning', message: `listening on ${req.host}, beyond this machine, over plain HTTP: put TLS in front (a reverse proxy or tunnel), or the bearer token crosses the network in the clear` });
@@ -210,12 +223,16 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
       return reject(response, 503, `session limit reached (${req.maxSessions})`);
     }
     pending++;
-    let s: Session;
+    let env: Record<string, string>;
     try {
-      s = openSession();
+      env = await sessionEnv();
+    } catch (err) {
+      emit({ type: 'warning', message: `a new session could not get its secrets: ${(err as Error).message}` });
+      return reject(response, 503, 'the server\'s secrets could not be resolved; see the serve log');
     } finally {
       pending--;
     }
+    const s = openSession(env);
     s.noteClientMessages(body);
     await s.transport.handleRequest(request, response, body);
     if (!s.transport.sessionId) s.close('initialize failed');
@@ -249,7 +266,7 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
     done: Promise<void>;
   }
 
-  const openSession = (): Session => {
+  const openSession = (env: Record<string, string>): Session => {
     let id = '';
     let closed = false;
     let idle: NodeJS.Timeout | undefined;
@@ -332,7 +349,7 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
     session.done = launch({
       command: plan.command,
       file: plan.executable as string,
-      env: child.env,
+      env,
       cwd: plan.workdir,
       stdin,
       stdout,
@@ -359,6 +376,9 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
       reject(new VaultMcpError(`cannot listen on ${req.host}:${req.port} (${err.code ?? 'error'})`, { exitCode: ExitCode.USAGE, hint: err.code === 'EADDRINUSE' ? 'pick another --port, or 0 for any free one' : 'check --host' })),
     );
     server.listen(req.port, req.host, () => resolve());
+  }).catch(async (err) => {
+    await resolver.close().catch(() => {});
+    throw err;
   });
   port = (server.address() as AddressInfo).port;
   const hostForUrl = req.host.includes(':') ? `[${req.host}]` : req.host;
@@ -376,6 +396,7 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
         server.closeAllConnections?.();
         for (const s of [...sessions.values()]) s.close('shutting down');
         await Promise.all([...all]);
+        await resolver.close().catch(() => {});
       })();
       return closedAll;
     },
