@@ -1,6 +1,7 @@
 /**
  * Test helper for `gateway run` and `serve`: a temp world with
- * - DOCKER_CONFIG/cli-plugins holding `docker-vaultmcp` (our CLI from source, through tsx) and the stand-in
+ * - DOCKER_CONFIG/cli-plugins holding `docker-vaultmcp` (our CLI from source through tsx, or the built binary with
+ *   VAULTMCP_TEST_BINARY=1) and the stand-in
  *   `docker-mcp` (test/fixtures/docker-mcp/docker-mcp.mjs), so flows go through the real docker CLI;
  * - HOME, XDG_CONFIG_HOME and XDG_RUNTIME_DIR (where the FIFO directories go) of its own;
  * - a resolver.yaml pointing at the given emulator (cache off, no retries).
@@ -45,7 +46,9 @@ export function makeGatewayWorld(emu?: TestEmulator): GatewayWorld {
     writeFileSync(p, s);
     chmodSync(p, mode);
   };
-  write(path.join(plugins, 'docker-vaultmcp'), script(`--import "${tsx}" "${path.join(REPO, 'src/main.ts')}"`));
+  // VAULTMCP_TEST_BINARY=1: the built single binary (dist/docker-vaultmcp) instead of the source through tsx
+  if (process.env.VAULTMCP_TEST_BINARY === '1') write(path.join(plugins, 'docker-vaultmcp'), `#!/bin/sh\nexec "${path.join(REPO, 'dist/docker-vaultmcp')}" "$@"\n`);
+  else write(path.join(plugins, 'docker-vaultmcp'), script(`--import "${tsx}" "${path.join(REPO, 'src/main.ts')}"`));
   const standinPath = path.join(plugins, 'docker-mcp');
   const setStandin = (installed: boolean) => {
     if (installed) write(standinPath, script(`"${STANDIN}"`));
