@@ -27,6 +27,7 @@ export function vaultmcpCatalogPath(ctx: Pick<AppContext, 'homeDir'>): string {
   return path.join(ctx.homeDir, '.docker', 'mcp', 'catalogs', 'vaultmcp.yaml');
 }
 
+/** What `gateway catalog add` wrote: the catalog file and entry, the declared secret, its mapping. */
 export interface CatalogAddResult {
   catalog: string;
   server: string;

@@ -47,6 +47,7 @@ export type GatewayEvent =
   | { type: 'served'; count: number }
   | { type: 'launcher'; event: LaunchEvent };
 
+/** The outside pieces `runGateway` takes (tests pass their own signal source). */
 export interface GatewayDependencies {
   onEvent?: (e: GatewayEvent) => void;
   /** Signal source (default `process`): SIGINT/SIGTERM/SIGHUP stop the gateway. */

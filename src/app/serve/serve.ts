@@ -9,7 +9,7 @@ import type { MessageFilter, SignalSource } from '../../core/launcher/index.js';
 import type { ResolutionReport } from '../../core/resolve/resolver.js';
 import type { SecretSpec } from '../../core/config/services/select.js';
 import { formatSecretRef, parseSecretRef } from '../../core/vault/refs.js';
-import { planRun, withSecrets, type RunPlan } from '../run/plan.js';
+import { planRun, withSecrets } from '../run/plan.js';
 import { requiredFailures } from '../run/run.js';
 
 /**
@@ -43,12 +43,14 @@ export interface ServeRequest {
   extraArgs: string[];
 }
 
+/** What happens while serving, for stderr. None carries a value or the token. */
 export type ServeEvent =
   | { type: 'warning'; message: string }
   | { type: 'info'; message: string }
   | { type: 'session'; action: 'opened' | 'closed'; id: string; reason?: string; sessions: number }
   | { type: 'rejected'; status: number; reason: string };
 
+/** The outside pieces `startServe` takes. */
 export interface ServeDependencies {
   onEvent?: (e: ServeEvent) => void;
   /**
@@ -60,6 +62,7 @@ export interface ServeDependencies {
   stopGraceMs?: number;
 }
 
+/** A listening `serve`. */
 export interface RunningServe {
   /** `http://HOST:PORT/mcp` */
   url: string;
@@ -431,4 +434,3 @@ function reply(response: ServerResponse, status: number, message: string, code =
   response.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
-export type { RunPlan };

@@ -38,6 +38,7 @@ const catalogSecretName = z.string().check(z.regex(CATALOG_SECRET_NAME, 'must be
 /** Schema of the whole file: catalog secret name → declaration (short form: the reference alone). */
 export const gatewayMapSchema = z.record(catalogSecretName, z.union([nonEmpty(), secretDeclarationSchema]));
 
+/** One mapping: a reference, or a declaration with per-environment references, version/stage, required. */
 export type GatewayMapEntry = z.infer<typeof secretDeclarationSchema> | string;
 /** A validated gateway map: catalog secret name → declaration. */
 export type GatewayMap = Record<string, GatewayMapEntry>;
