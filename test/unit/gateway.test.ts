@@ -133,3 +133,36 @@ describe('finding docker mcp', () => {
     assert.deepEqual((await findDockerMcp(ctx)).plugin, { path: extra, version: 'v0.44.0' });
   });
 });
+
+describe('handshake replay (gateway run --watch over stdio)', () => {
+  it('forwards whole lines only, replays initialize + initialized to a restarted gateway and drops its answer', async () => {
+    const { HandshakeReplay } = await import('../../src/app/gateway/handshake-replay.js');
+    const { PassThrough } = await import('node:stream');
+    const client = new PassThrough();
+    const replay = new HandshakeReplay(client);
+    const first: Buffer[] = [];
+    replay.stdin.on('data', (b: Buffer) => first.push(b));
+    const init = '{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"protocolVersion":"2025-06-18"}}';
+    client.write(init + '\n{"jsonrpc":"2.0","method":"notifications/initialized"}\n{"jsonrpc":"2.0","id":8,"me');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(Buffer.concat(first).toString().split('\n').length, 3, 'the unfinished line is held back');
+    const second: Buffer[] = [];
+    const next = replay.restart();
+    next.on('data', (b: Buffer) => second.push(b));
+    client.write('thod":"tools/list"}\n');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(Buffer.concat(second).toString().trim().split('\n'), [
+      init,
+      '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+      '{"jsonrpc":"2.0","id":8,"method":"tools/list"}',
+    ]);
+    // the restarted gateway's answer to the replayed initialize is dropped once; everything else passes
+    const answer = Buffer.from('{"jsonrpc":"2.0","id":7,"result":{}}');
+    assert.equal(await replay.filter.transform(Buffer.from('{"jsonrpc":"2.0","method":"notifications/x"}')) !== null, true);
+    assert.equal(await replay.filter.transform(answer), null);
+    assert.deepEqual(await replay.filter.transform(answer), answer);
+    client.end();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(replay.ended, true);
+  });
+});

@@ -38,7 +38,7 @@ export class HandshakeReplay {
   };
 
   /** @param source the client's side (our stdin) */
-  constructor(source: Readable) {
+  constructor(private readonly source: Readable) {
     source.on('data', (chunk: Buffer) => this.onData(chunk));
     source.once('end', () => {
       this.ended = true;
@@ -78,7 +78,18 @@ export class HandshakeReplay {
     const rest = chunk.subarray(last + 1);
     this.tail = rest.length ? [rest] : [];
     if (this.initialize === undefined || this.initialized === undefined) this.remember(complete);
-    this.target.write(complete);
+    // backpressure: a gateway that reads slowly slows the client down instead of growing our memory
+    const target = this.target;
+    if (!target.write(complete)) {
+      this.source.pause();
+      const resume = () => {
+        target.off('drain', resume);
+        target.off('close', resume);
+        this.source.resume();
+      };
+      target.on('drain', resume);
+      target.on('close', resume);
+    }
   }
 
   private remember(lines: Buffer): void {
