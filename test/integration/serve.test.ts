@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startServe, type RunningServe, type ServeRequest } from '../../src/app/serve/serve.js';
+import { startServe, type RunningServe, type ServeEvent, type ServeRequest } from '../../src/app/serve/serve.js';
 import type { AppContext } from '../../src/core/context.js';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { FAKE_SERVER, makeGatewayWorld, type GatewayWorld } from '../helpers/gateway-fixture.js';
@@ -24,12 +24,14 @@ describe('serve (Streamable HTTP, bearer token from the vault)', () => {
   let service: string;
   const running: RunningServe[] = [];
   let spawned = 0;
+  const events: ServeEvent[] = [];
   const start = async (over: Partial<ServeRequest> = {}) => {
     const r = await startServe(
       ctx,
       { service, config: w.resolverConfig, host: '127.0.0.1', port: 0, maxSessions: 4, idleTimeoutS: 300, allowOrigins: [], offline: false, refresh: false, extraArgs: [], ...over },
       {
         stopGraceMs: 200,
+        onEvent: (e) => events.push(e),
         // the message-filter seam (the leak guard plugs in here); counting calls counts spawned servers
         filters: () => {
           spawned++;
@@ -111,7 +113,13 @@ describe('serve (Streamable HTTP, bearer token from the vault)', () => {
     assert.equal(spawned, before, 'no server process was started');
     assert.equal(r.sessions(), 0);
     assert.equal((await post(r.url.replace('/mcp', '/other'), { Authorization: `Bearer ${TOKEN}` })).status, 404);
+    // a loopback page of this very port is same-site
+    assert.equal((await post(r.url, { Authorization: `Bearer ${TOKEN}`, Origin: `http://localhost:${r.port}` })).status, 200);
     await r.close();
+    const allowed = await start({ tokenSecret: 'fixed-token', allowOrigins: ['https://app.example.com'] });
+    assert.equal((await post(allowed.url, { Authorization: `Bearer ${TOKEN}`, Origin: 'https://app.example.com' })).status, 200);
+    assert.equal((await post(allowed.url, { Authorization: `Bearer ${TOKEN}`, Origin: 'https://app.example.com.evil.example' })).status, 403);
+    await allowed.close();
   });
 
   it('one server process per session, a session limit (503), and idle sessions are closed', async () => {
@@ -128,6 +136,12 @@ describe('serve (Streamable HTTP, bearer token from the vault)', () => {
     await assert.rejects(a.callTool({ name: 'get-env', arguments: {} }));
     await a.close().catch(() => {});
     await b.close().catch(() => {});
+    await r.close();
+  });
+
+  it('warns when listening beyond loopback without TLS in front', async () => {
+    const r = await start({ tokenSecret: 'fixed-token', host: '0.0.0.0' });
+    assert.ok(events.some((e) => e.type === 'warning' && /beyond this machine, over plain HTTP/.test(e.message)));
     await r.close();
   });
 
