@@ -195,6 +195,18 @@ describe('gateway run (real docker CLI, stand-in docker-mcp)', { skip }, () => {
     }
   });
 
+  it('with --transport streaming the gateway serves a port: our stdin ending (e.g. /dev/null) does not stop it', async () => {
+    const p = new GatewayProcess(['-v', ...base(), '--', '--servers', 'checker', '--catalog', catalog, '--transport', 'streaming', '--port', '0'], w.env());
+    p.child.stdin.end();
+    await waitUntil(() => /ready \(transport streaming/.test(p.stderr), 'the gateway to be up', { timeoutMs: 20_000 }).catch((e) => {
+      throw new Error(`${e.message}\n${p.stderr}`);
+    });
+    assert.doesNotMatch(p.stderr, /closed stdin/);
+    p.child.kill('SIGTERM');
+    assert.equal((await p.exited).code, 0, p.stderr);
+    assert.deepEqual(w.fifoDirs(), []);
+  });
+
   it('SIGKILL of the gateway: its exit code passes through and the FIFO is removed', async () => {
     const pidFile = path.join(w.root, 'kill.pid');
     const p = new GatewayProcess([...base(), ...gwArgs()], w.env({ STANDIN_PID_FILE: pidFile }));

@@ -202,9 +202,12 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
     };
 
     const { launch } = await import('../../core/launcher/index.js');
+    // With the stdio transport our stdin is the client's; with sse/streaming the gateway listens on a port, and
+    // our stdin (often /dev/null under a service manager) must not stop it when it ends.
     const { HandshakeReplay } = await import('./handshake-replay.js');
-    const replay = new HandshakeReplay(ctx.stdin);
-    let stdin = replay.stdin;
+    const { PassThrough } = await import('node:stream');
+    const replay = gatewayTransport(request.gatewayArgs) === 'stdio' ? new HandshakeReplay(ctx.stdin) : undefined;
+    let stdin = replay?.stdin ?? new PassThrough();
     try {
       for (;;) {
         scheduleWatch();
@@ -218,7 +221,7 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
           stderr: 'inherit',
           signals: relay as unknown as SignalSource,
           killGraceMs: request.stopTimeoutS * 1000,
-          filters: [replay.filter, ...(deps.filters ?? [])],
+          filters: [...(replay ? [replay.filter] : []), ...(deps.filters ?? [])],
           onEvent: (e) => {
             if (e.type === 'spawned') {
               pid = e.pid;
@@ -231,10 +234,10 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
         clearTimeout(killTimer);
         clearTimeout(watchTimer);
         pid = undefined;
-        if (restartWanted && !stopping && !result.stdinEnded && !replay.ended) {
+        if (restartWanted && !stopping && !result.stdinEnded && !replay?.ended) {
           restartWanted = false;
           // the client's stdio session goes on: the new gateway gets its handshake first
-          stdin = replay.restart();
+          stdin = replay ? replay.restart() : new PassThrough();
           continue;
         }
         watching = false;
@@ -251,6 +254,20 @@ export async function runGateway(ctx: AppContext, request: GatewayRunRequest, de
     await fifo?.close();
     await resolver.close().catch(() => {});
   }
+}
+
+/**
+ * The gateway's `--transport` among its arguments (`stdio` when absent; the gateway's default).
+ * @param args GATEWAY_ARGS
+ */
+export function gatewayTransport(args: readonly string[]): string {
+  let transport = 'stdio';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--transport' && i + 1 < args.length) transport = args[++i]!;
+    else if (a.startsWith('--transport=')) transport = a.slice('--transport='.length);
+  }
+  return transport;
 }
 
 /** Resolves all specs; a failed required secret is a ResolutionError (exit 3) naming each one. */

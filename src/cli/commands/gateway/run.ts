@@ -82,6 +82,7 @@ export default class GatewayRun extends BaseCommand {
               const ev = e.event;
               if (ev.type === 'spawned') out.info(`gateway started (pid ${ev.pid})`);
               else if (ev.type === 'signal') out.info(`forwarding ${ev.signal} to the gateway`);
+              else if (ev.type === 'stdin-end') out.info('the client closed stdin; stopping the gateway');
               else if (ev.type === 'exit') out.info(`gateway exited (${ev.signal ?? `code ${ev.code}`})`);
             }
           },
