@@ -149,6 +149,14 @@ describe('gateway run (real docker CLI, stand-in docker-mcp)', { skip }, () => {
       assert.match(p.stderr, re);
       assert.doesNotMatch(p.stderr, NO_STACK);
     }
+    {
+      const p = new GatewayProcess(['--json', ...base(), ...gwArgs()], w.env());
+      p.child.stdin.end();
+      const { code } = await p.exited;
+      assert.equal(code, 2, p.stderr);
+      assert.match(p.stderr, /stdout belongs to the gateway/);
+      assert.doesNotMatch(p.stderr, NO_STACK);
+    }
     assert.deepEqual(w.fifoDirs(), []);
   });
 

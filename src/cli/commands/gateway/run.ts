@@ -37,6 +37,10 @@ export default class GatewayRun extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(GatewayRun);
+    if (flags.json) {
+      const { UsageError } = await import('../../../core/errors.js');
+      throw new UsageError('--json does not apply to gateway run (stdout belongs to the gateway)', 'drop --json; `gateway map show --json` lists the mappings');
+    }
     const dashDash = this.argv.indexOf('--');
     const gatewayArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
     if ((argv as string[]).length > gatewayArgs.length) {
