@@ -25,13 +25,14 @@ describe('serve (Streamable HTTP, bearer token from the vault)', () => {
   const running: RunningServe[] = [];
   let spawned = 0;
   const events: ServeEvent[] = [];
-  const start = async (over: Partial<ServeRequest> = {}) => {
+  const start = async (over: Partial<ServeRequest> = {}, extra: { tokenRecheckMs?: number } = {}) => {
     const r = await startServe(
       ctx,
       { service, config: w.resolverConfig, host: '127.0.0.1', port: 0, maxSessions: 4, idleTimeoutS: 300, allowOrigins: [], offline: false, refresh: false, extraArgs: [], ...over },
       {
         stopGraceMs: 200,
         onEvent: (e) => events.push(e),
+        ...extra,
         // the message-filter seam (the leak guard plugs in here); counting calls counts spawned servers
         filters: () => {
           spawned++;
@@ -136,6 +137,21 @@ describe('serve (Streamable HTTP, bearer token from the vault)', () => {
     await assert.rejects(a.callTool({ name: 'get-env', arguments: {} }));
     await a.close().catch(() => {});
     await b.close().catch(() => {});
+    await r.close();
+  });
+
+  it('a rotated token is picked up at the next failed check; the old one then fails', async () => {
+    const v1 = `rot-${'a'.repeat(30)}`;
+    const v2 = `rot-${'b'.repeat(30)}`;
+    await emu.admin.putSecret('rot-token', v1);
+    const r = await start({ tokenSecret: 'rot-token' }, { tokenRecheckMs: 0 });
+    const c1 = await connect(r.url, v1);
+    await c1.close();
+    await emu.admin.putSecret('rot-token', v2);
+    const c2 = await connect(r.url, v2);
+    await c2.close();
+    assert.ok(events.some((e) => e.type === 'info' && /rot-token changed in the vault/.test(e.message)));
+    assert.equal((await post(r.url, { Authorization: `Bearer ${v1}` })).status, 401);
     await r.close();
   });
 

@@ -58,6 +58,8 @@ export interface ServeDependencies {
    * session; the filters see whole JSON-RPC messages (core/launcher/filters.ts).
    */
   filters?: (session: { service: string }) => readonly MessageFilter[];
+  /** Least ms between two re-reads of the token after a failed check (default 30 000). */
+  tokenRecheckMs?: number;
   /** After a session's stdin closes: ms before SIGTERM, then before SIGKILL (launcher defaults otherwise). */
   stopGraceMs?: number;
 }
@@ -134,8 +136,7 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
     report = await resolver.resolve(plan.selection.specs, { offline: req.offline, refresh: req.refresh });
     for (const w of report.warnings) emit({ type: 'warning', message: w });
     if (report.failures.some((f) => f.required)) throw requiredFailures(report);
-    const tokenSpec: SecretSpec = { envVar: 'bearer token', ref: tokenRef, reference: formatSecretRef(tokenRef), required: true };
-    const t = await resolver.resolve([tokenSpec], { offline: req.offline, refresh: req.refresh });
+    const t = await resolver.resolve([{ envVar: 'bearer token', ref: tokenRef, reference: formatSecretRef(tokenRef), required: true }], { offline: req.offline, refresh: req.refresh });
     const failure = t.failures[0];
     if (failure) {
       if (req.tokenSecret !== undefined || failure.error.kind !== 'not_found' || tokenRef.kind !== 'name' || req.offline) throw requiredFailures(t);
@@ -155,7 +156,31 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
     await resolver.close().catch(() => {});
     throw err;
   }
-  const tokenDigest = createHash('sha256').update(token).digest();
+  let tokenDigest = createHash('sha256').update(token).digest();
+  // A rotated token (a new CURRENT version) is picked up when a request fails the check: the token is read
+  // again from the vault, at most once per `tokenRecheckMs`, so wrong tokens cannot make us hammer the vault.
+  const tokenSpec: SecretSpec = { envVar: 'bearer token', ref: tokenRef, reference: formatSecretRef(tokenRef), required: true };
+  const recheckMs = deps.tokenRecheckMs ?? 30_000;
+  let lastRecheck = Date.now();
+  let rechecking: Promise<boolean> | undefined;
+  const recheckToken = (): Promise<boolean> => {
+    if (req.offline || Date.now() - lastRecheck < recheckMs) return Promise.resolve(false);
+    lastRecheck = Date.now();
+    rechecking ??= resolver
+      .resolve([tokenSpec], { refresh: true })
+      .then((r) => {
+        const value = r.secrets[0]?.value;
+        if (value === undefined) return false;
+        const digest = createHash('sha256').update(value).digest();
+        const changed = !timingSafeEqual(digest, tokenDigest);
+        if (changed) emit({ type: 'info', message: `the bearer token in ${tokenText} changed in the vault; the new one is in use` });
+        tokenDigest = digest;
+        return changed;
+      })
+      .catch(() => false)
+      .finally(() => (rechecking = undefined));
+    return rechecking;
+  };
   token.fill(0);
   for (const w of withSecrets(plan, Object.fromEntries(report.secrets.map((s) => [s.envVar, s.value]))).warnings) emit({ type: 'warning', message: w });
   // Each session is a launch, as each `run` is: its secrets are resolved then (a fresh cache entry costs no vault
@@ -199,7 +224,7 @@ export async function startServe(ctx: AppContext, req: ServeRequest, deps: Serve
     if (isLoopback(req.host) && !isLoopback(hostHeader)) return reject(response, 403, 'Host is not a loopback name');
     const origin = request.headers.origin;
     if (origin !== undefined && !originAllowed(origin)) return reject(response, 403, 'Origin not allowed');
-    if (!authorized(request.headers.authorization)) {
+    if (!authorized(request.headers.authorization) && !((await recheckToken()) && authorized(request.headers.authorization))) {
       response.setHeader('WWW-Authenticate', 'Bearer realm="docker-vaultmcp"');
       return reject(response, 401, 'missing or wrong bearer token');
     }
