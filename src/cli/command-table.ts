@@ -23,6 +23,13 @@ import ClientConnect from './commands/client/connect.js';
 import ClientDisconnect from './commands/client/disconnect.js';
 import ClientImport from './commands/client/import.js';
 import Completion from './commands/completion.js';
+// issue 12: the Docker MCP gateway and `serve`
+import GatewayRun from './commands/gateway/run.js';
+import GatewayMapAdd from './commands/gateway/map/add.js';
+import GatewayMapShow from './commands/gateway/map/show.js';
+import GatewayMapImport from './commands/gateway/map/import.js';
+import GatewayCatalogAdd from './commands/gateway/catalog/add.js';
+import Serve from './commands/serve.js';
 
 export const COMMANDS = {
   run: Run,
@@ -46,4 +53,11 @@ export const COMMANDS = {
   'client:disconnect': ClientDisconnect,
   'client:import': ClientImport,
   completion: Completion,
+  // issue 12
+  'gateway:run': GatewayRun,
+  'gateway:map:add': GatewayMapAdd,
+  'gateway:map:show': GatewayMapShow,
+  'gateway:map:import': GatewayMapImport,
+  'gateway:catalog:add': GatewayCatalogAdd,
+  serve: Serve,
 };

@@ -29,6 +29,9 @@ export async function runCli(argv: string[], version: string): Promise<void> {
         cache: { description: 'Inspect and clear the encrypted secret cache' },
         dev: { description: 'Developer tools: the local OCI Vault emulator' },
         client: { description: "Connect MCP clients (Claude, Cursor, VS Code, Codex…) and move their plaintext tokens to the vault" },
+        gateway: { description: 'Docker MCP gateway: its servers\' secrets from OCI Vault, through a FIFO' },
+        'gateway:map': { description: 'The gateway map: catalog secret name → OCI Vault reference' },
+        'gateway:catalog': { description: 'Catalog entries for servers served by `docker vaultmcp serve`' },
       },
     },
   };

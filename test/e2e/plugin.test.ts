@@ -122,7 +122,7 @@ describe('binary, called directly', () => {
   it('as a plugin child, answers shell completion', async () => {
     const r = await runBinary(['__complete', 'vaultmcp', 'se'], { env: FROM_DOCKER });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'secret\nservice\nsetup\n:4\n');
+    assert.equal(r.stdout, 'secret\nserve\nservice\nsetup\n:4\n');
   });
 });
 
