@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../../core/errors.js';
-import { RUN_FLAGS as F } from '../run-flags.js';
+import { RUN_FLAGS as F, watchRequest } from '../run-flags.js';
 
 /**
  * `docker vaultmcp run SERVICE [--env E] [--test] [-- extra server args]`: resolves the service's secrets from
@@ -27,11 +27,13 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run github --env production',
     '<%= config.bin %> run github --test',
     '<%= config.bin %> run ./my-server.json -- --read-only',
+    '<%= config.bin %> run github --watch --interval 60',
+    '<%= config.bin %> run --reload 12345',
   ];
-  static usage = 'run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [-v] [-- SERVER_ARGS…]';
+  static usage = ['run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [--watch [--interval S] [--watch-strict]] [-v] [-- SERVER_ARGS…]', 'run --reload PID'];
   static strict = false;
   static args = {
-    service: Args.string({ description: 'service name or path to a service file', required: true }),
+    service: Args.string({ description: 'service name or path to a service file (not with --reload)' }),
   };
   /** From the one flag spec (cli/run-flags.ts) that the fast path parses too; --config/--json/--verbose are base flags. */
   static flags = {
@@ -40,10 +42,22 @@ export default class Run extends BaseCommand {
     offline: Flags.boolean({ description: F.offline.description, default: false }),
     cwd: Flags.string({ description: F.cwd.description, helpValue: F.cwd.helpValue }),
     refresh: Flags.boolean({ description: F.refresh.description, default: false }),
+    watch: Flags.boolean({ description: F.watch.description, default: false }),
+    interval: Flags.string({ description: F.interval.description, helpValue: F.interval.helpValue }),
+    'watch-strict': Flags.boolean({ description: F['watch-strict'].description, default: false }),
+    reload: Flags.integer({ description: 'ask the watching `run --watch` with this process id to re-resolve its secrets now (sends it SIGUSR1)', helpValue: 'PID', min: 1 }),
   };
 
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(Run);
+    if (flags.reload !== undefined) {
+      if (args.service) throw new UsageError('--reload takes a process id, not a service', 'docker vaultmcp run --reload PID');
+      const { reloadWatcher } = await import('../../app/run/watchers.js');
+      const service = await reloadWatcher(this.ctx, flags.reload, flags.config);
+      this.out.info(`asked process ${flags.reload} (${service}) to re-resolve its secrets`);
+      return;
+    }
+    if (!args.service) throw new UsageError('missing SERVICE', 'docker vaultmcp run SERVICE (see `docker vaultmcp service list`)');
     // Server arguments only after `--`, taken verbatim: a stray word (a typo'd flag value) is an error, not an argument.
     const dashDash = this.argv.indexOf('--');
     const extraArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
@@ -62,6 +76,7 @@ export default class Run extends BaseCommand {
       offline: flags.offline,
       refresh: flags.refresh,
       cwd: flags.cwd,
+      ...(watchRequest(flags.watch, flags.interval, flags['watch-strict']) ? { watch: watchRequest(flags.watch, flags.interval, flags['watch-strict']) } : {}),
       extraArgs,
     });
   }
