@@ -130,6 +130,17 @@ describe('run --watch: live rotation under one client session (built binary)', (
     assert.equal(await token(), V3);
   });
 
+  it('a vault outage during a check restarts nothing', async () => {
+    await emu.admin.faults({ status: 503, path: 'getSecret', count: 1000 });
+    try {
+      await waitUntil(() => /could not check 1 secret\(s\) in the vault; nothing restarted/.test(stderr), 'the failed check line', { timeoutMs: 20_000 });
+    } finally {
+      await emu.admin.clearFaults();
+    }
+    assert.equal(await token(), V3);
+    assert.equal(stderrCount(/switched to the new server/), 2);
+  });
+
   it('the client closing ends the run and removes its watcher record', async () => {
     const pid = transport.pid!;
     await client.close();

@@ -57,7 +57,7 @@ export default class Run extends BaseCommand {
       this.out.info(`asked process ${flags.reload} (${service}) to re-resolve its secrets`);
       return;
     }
-    if (!args.service) throw new UsageError('missing SERVICE', 'docker vaultmcp run SERVICE (see `docker vaultmcp service list`)');
+    if (!args.service) throw new UsageError('missing argument SERVICE (service name or path to a service file)', 'docker vaultmcp run --help');
     // Server arguments only after `--`, taken verbatim: a stray word (a typo'd flag value) is an error, not an argument.
     const dashDash = this.argv.indexOf('--');
     const extraArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
