@@ -135,6 +135,8 @@ export class SessionSwitch {
     this.graceMs = options.graceMs ?? 30_000;
     this.initTimeoutMs = options.initTimeoutMs ?? 30_000;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    // a client that went away (EPIPE) is noticed through stdin's end; its broken stdout must not throw
+    options.client.stdout.on('error', () => {});
     this.current = this.attach(options.first);
 
     const fromClient = new LineFilterStream([{ name: 'session-switch', transform: (m) => this.fromClient(m) }]);
