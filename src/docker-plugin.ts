@@ -69,27 +69,6 @@ export function rewriteAliases(argv: readonly string[]): string[] {
 }
 
 /**
- * Shell completion for `docker vaultmcp …` (cobra protocol: docker runs `<plugin> __complete vaultmcp <words…>
- * <toComplete>` and prints what we print): candidate words, one per line, then `:<directive>`.
- * Completes command and topic names only; directive 4 (no file completion) when there are candidates,
- * else 0 (let the shell complete files).
- * @param commandIds oclif command ids (`secret:get`)
- * @param words the words after `__complete`, the last one being the (possibly empty) word to complete
- */
-export function completionOutput(commandIds: readonly string[], words: readonly string[]): string {
-  const toComplete = words.at(-1) ?? '';
-  const typed = words.slice(0, -1);
-  const out = new Set<string>();
-  for (const id of commandIds) {
-    const parts = id.split(':');
-    if (parts.length <= typed.length) continue;
-    if (typed.every((w, i) => parts[i] === w) && parts[typed.length]!.startsWith(toComplete)) out.add(parts[typed.length]!);
-  }
-  const list = [...out].sort();
-  return [...list, `:${list.length > 0 ? 4 : 0}`].join('\n') + '\n';
-}
-
-/**
  * Connects to the socket docker opens for its plugin (`DOCKER_CLI_PLUGIN_SOCKET`); when docker receives
  * SIGINT/SIGTERM while its stdout is not a TTY (the MCP-client case) it closes this socket instead of signalling
  * us, so EOF here means "cancel". The socket is unref'd and never keeps the process alive.

@@ -5,7 +5,6 @@
  */
 import pkg from '../package.json' with { type: 'json' };
 import {
-  completionOutput,
   invokedByDocker,
   normalizeArgv,
   pluginMetadata,
@@ -22,7 +21,8 @@ if (rawArgv[0] === 'docker-cli-plugin-metadata') {
   // stream machinery, which alone costs ~20 ms, on a path docker runs before every plugin call.
   console.log(pluginMetadata(pkg.version));
 } else {
-  const argv = rewriteAliases(invokedByDocker(process.env) ? normalizeArgv(rawArgv) : rawArgv);
+  const { applyColorPreference } = await import('./cli/color.js');
+  const argv = applyColorPreference(rewriteAliases(invokedByDocker(process.env) ? normalizeArgv(rawArgv) : rawArgv), process.env);
   if (argv.length === 1 && argv[0] === '--version') {
     // Same line oclif prints (its config.userAgent), without loading oclif (~50 ms): `docker vaultmcp --version`
     // is what install checks and health probes run.
@@ -30,9 +30,15 @@ if (rawArgv[0] === 'docker-cli-plugin-metadata') {
     process.exit(0);
   }
   if (argv[0] === '__complete') {
-    // Shell completion through docker: command and topic names only, without starting oclif.
-    const { COMMANDS } = await import('./cli/command-table.js');
-    await new Promise((done) => process.stdout.write(completionOutput(Object.keys(COMMANDS), argv.slice(1)), done));
+    // Shell completion (docker's protocol, and our own shell scripts), without starting oclif: commands, flags,
+    // services, environments, secret names from the cache.
+    const [{ COMMANDS }, { complete, formatCompletion, processSources }, { processContext }] = await Promise.all([
+      import('./cli/command-table.js'),
+      import('./cli/completion.js'),
+      import('./core/context.js'),
+    ]);
+    const answer = formatCompletion(await complete(argv.slice(1), COMMANDS, processSources(processContext())));
+    await new Promise((done) => process.stdout.write(answer, done));
     process.exit(0);
   }
   if (invokedByDocker(process.env)) {

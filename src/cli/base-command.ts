@@ -13,6 +13,8 @@ export abstract class BaseCommand extends Command {
     config: Flags.string({ description: 'resolver.yaml to use (highest-priority settings source)', helpValue: 'FILE' }),
     json: Flags.boolean({ description: 'machine-readable JSON on stdout', default: false }),
     verbose: Flags.boolean({ char: 'v', description: 'report details on stderr', default: false }),
+    // taken out of argv before parsing (cli/color.ts applies it before any colour library loads); listed for --help
+    'no-color': Flags.boolean({ description: 'no colours on any screen (also NO_COLOR=1; FORCE_COLOR=1 forces them)', default: false }),
   };
 
   /** The outside world; tests of core code build their own. */
@@ -27,6 +29,16 @@ export abstract class BaseCommand extends Command {
     if (!this.factory.canPrompt()) return undefined;
     const { stdin, stderr } = this.ctx;
     return async (label) => (await import('../ui/prompts/masked-input.js')).promptSecretTwice(stdin, stderr, label);
+  }
+
+  /**
+   * Silences the terminal now (no echo) when a masked prompt will follow network calls, so keys typed early are
+   * never shown (ui/prompts/masked-input.ts holdTypeahead); the prompt takes the held keys over.
+   * @returns release(), to call in a finally; a no-op when we may not prompt
+   */
+  protected async holdKeys(): Promise<{ release(): void }> {
+    if (!this.factory.canPrompt()) return { release() {} };
+    return (await import('../ui/prompts/masked-input.js')).holdTypeahead(this.ctx.stdin);
   }
 
   /** The one output module: messages on stderr, results on stdout. */

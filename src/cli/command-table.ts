@@ -17,6 +17,12 @@ import ServiceShow from './commands/service/show.js';
 import CacheStatus from './commands/cache/status.js';
 import CacheClear from './commands/cache/clear.js';
 import DevVault from './commands/dev/vault.js';
+import ServiceAdd from './commands/service/add.js';
+import ClientList from './commands/client/list.js';
+import ClientConnect from './commands/client/connect.js';
+import ClientDisconnect from './commands/client/disconnect.js';
+import ClientImport from './commands/client/import.js';
+import Completion from './commands/completion.js';
 
 export const COMMANDS = {
   run: Run,
@@ -34,4 +40,10 @@ export const COMMANDS = {
   'cache:status': CacheStatus,
   'cache:clear': CacheClear,
   'dev:vault': DevVault,
+  'service:add': ServiceAdd,
+  'client:list': ClientList,
+  'client:connect': ClientConnect,
+  'client:disconnect': ClientDisconnect,
+  'client:import': ClientImport,
+  completion: Completion,
 };

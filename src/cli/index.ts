@@ -28,6 +28,7 @@ export async function runCli(argv: string[], version: string): Promise<void> {
         service: { description: 'List and inspect MCP service definitions' },
         cache: { description: 'Inspect and clear the encrypted secret cache' },
         dev: { description: 'Developer tools: the local OCI Vault emulator' },
+        client: { description: "Connect MCP clients (Claude, Cursor, VS Code, Codex…) and move their plaintext tokens to the vault" },
       },
     },
   };
@@ -41,7 +42,7 @@ export async function runCli(argv: string[], version: string): Promise<void> {
     await config.load();
     await run(argv.length === 0 ? ['--help'] : argv, config);
   } catch (err) {
-    process.exitCode = renderError(err, process.stderr);
+    process.exitCode = renderError(err, process.stderr, undefined, Object.keys(COMMANDS));
   }
   const { flushAndExit } = await import('./exit.js');
   await flushAndExit(Number(process.exitCode ?? 0));

@@ -29,14 +29,15 @@ export async function executeRun(ctx: AppContext, req: RunRequest): Promise<void
   };
   const print = runEventPrinter(out, req.verbose);
   try {
-    const outcome = await runService(ctx, req, {
+    // `--test` on a terminal shows what it waits for; a plain run's stderr belongs to the MCP client's log
+    const outcome = await out.during(`resolving the secrets of ${req.service}`, () => runService(ctx, req, {
       // CPU work the launch needs anyway (our stdio streams) runs while the keychain answers
       keychainFor: (settings) => prefetchCacheKey(ctx, settings, () => void [ctx.stdin, ctx.stdout, ctx.stderr]),
       onEvent: (e) => {
         if (e.type === 'launching') removeEarly();
         print(e);
       },
-    });
+    }), { quiet: !req.test || !!req.json });
     if (outcome.kind === 'exited') {
       process.exitCode = outcome.exitCode;
       return;

@@ -29,7 +29,7 @@ export class KeychainError extends VaultMcpError {
 }
 
 /** Failure modes of packaging.md's table, plus a missing addon. */
-export type KeychainFailure = 'no_dbus' | 'no_secret_service' | 'no_collection' | 'locked' | 'addon' | 'other';
+export type KeychainFailure = 'no_dbus' | 'busy' | 'no_secret_service' | 'no_collection' | 'locked' | 'addon' | 'other';
 
 /** Result of `Keychain.status()`. */
 export interface KeychainStatus {
@@ -65,19 +65,49 @@ type AddonEntry = {
   deleteCredential(): Promise<boolean>;
 };
 
+/** The part of @napi-rs/keyring we use (tests pass a fake). */
+export interface KeyringAddon {
+  AsyncEntry: new (service: string, account: string, options?: { linux?: { store: 'secret-service' } }) => AddonEntry;
+}
+
+/**
+ * Delays before retrying a keychain call that met a busy bus (ms; jitter of up to half of each is added). Under
+ * 100 concurrent launches the session bus refuses some connections for a moment (EAGAIN); a retry gets through.
+ */
+export const BUSY_RETRY_DELAYS_MS = [20, 50, 100, 200, 400] as const;
+/**
+ * No retry starts later than this after the first attempt, ms: a loaded Secret Service answers "Did not receive a
+ * reply" only after seconds (measured: 2.5–6 s with 60 launches at once on 2 cores), and a launch must not wait
+ * for the keychain much longer than that (the cache is then off for the run, with the bus's error in the notice).
+ */
+export const BUSY_RETRY_BUDGET_MS = 5000;
+
 /**
  * Opens the keychain. Loading the native addon happens here (first call only); if it fails, every method
- * throws KeychainError `addon` and `status()` reports it.
+ * throws KeychainError `addon` and `status()` reports it. A call that meets a busy D-Bus (connection refused for
+ * the moment, no reply in time, limits exceeded) is retried {@link BUSY_RETRY_DELAYS_MS}; only then does it fail,
+ * as `busy` with the bus's own error in the message, never as "no D-Bus".
  * @param options.platform defaults to process.platform (tests)
+ * @param options.addon the keyring addon (tests); default @napi-rs/keyring, imported here
+ * @param options.sleep waits between retries (tests); default setTimeout
+ * @param options.now monotonic clock in ms for the retry budget (tests); default performance.now
  */
-export async function openKeychain(options: { platform?: NodeJS.Platform } = {}): Promise<Keychain> {
+export async function openKeychain(
+  options: { platform?: NodeJS.Platform; addon?: KeyringAddon; sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
+): Promise<Keychain> {
   const platform = options.platform ?? process.platform;
-  let addon: typeof import('@napi-rs/keyring') | undefined;
+  // Started by an MCP client, we get no DBUS_SESSION_BUS_ADDRESS: find the user bus first (core/session-bus.ts).
+  if (platform === 'linux' && process.platform === 'linux') await useUserSessionBus();
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let addon: KeyringAddon | undefined = options.addon;
   let loadError: unknown;
-  try {
-    addon = await import('@napi-rs/keyring');
-  } catch (err) {
-    loadError = err;
+  if (!addon) {
+    try {
+      addon = (await import('@napi-rs/keyring')) as unknown as KeyringAddon;
+    } catch (err) {
+      loadError = err;
+    }
   }
   const entry = (account: string): AddonEntry => {
     if (!addon) throw classifyKeychainError(loadError, true);
@@ -89,10 +119,16 @@ export async function openKeychain(options: { platform?: NodeJS.Platform } = {})
     }
   };
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw err instanceof KeychainError ? err : classifyKeychainError(err);
+    const started = now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const e = err instanceof KeychainError ? err : classifyKeychainError(err);
+        const delay = BUSY_RETRY_DELAYS_MS[attempt];
+        if (e.reason !== 'busy' || delay === undefined || now() - started + delay > BUSY_RETRY_BUDGET_MS) throw e;
+        await sleep(delay + Math.random() * (delay / 2));
+      }
     }
   };
   const keychain: Keychain = {
@@ -125,7 +161,10 @@ const CACHE_KEY_FALLBACK = 'or set VAULTMCP_CACHE_KEY to a base64 32-byte key (e
  * - bus without a Secret Service: "…org.freedesktop.secrets was not provided by any .service files"
  * - gnome-keyring without a login collection: "Couldn't access platform storage: Secret Service: no result found"
  * - locked, prompt impossible: "Secret Service: unlock prompt was dismissed"
- * The addon's text is not passed on verbatim (only classified).
+ * - a busy bus (100 launches at once): "…Failed to connect to socket …: Resource temporarily unavailable",
+ *   "…Did not receive a reply…", "…LimitsExceeded…": `busy` (retried by openKeychain), never "no D-Bus".
+ * For `busy`, `no_dbus` and `other` the bus's own error (one line, at most 160 characters; it names sockets and
+ * D-Bus errors, never an item's value) is kept in the message, so a notice says what really happened.
  */
 export function classifyKeychainError(err: unknown, addonMissing = false): KeychainError {
   if (err instanceof KeychainError) return err;
@@ -138,9 +177,17 @@ export function classifyKeychainError(err: unknown, addonMissing = false): Keych
       err,
     );
   }
+  if (/Resource temporarily unavailable|EAGAIN|timed out|Timeout|NoReply|Did not receive a reply|LimitsExceeded|maximum number of|Too many|interrupted/i.test(text)) {
+    return new KeychainError(
+      `the D-Bus session bus is busy (${busText(text)})`,
+      'busy',
+      `try again; with many launches at once this passes; ${CACHE_KEY_FALLBACK}`,
+      err,
+    );
+  }
   if (/autolaunch|DBUS_SESSION_BUS_ADDRESS|Failed to connect to socket|Connection refused|No such file or directory|DBus error: .*(connect|address)/i.test(text)) {
     return new KeychainError(
-      'no D-Bus session bus, so the Secret Service keychain is unreachable',
+      `no D-Bus session bus, so the Secret Service keychain is unreachable (${busText(text)})`,
       'no_dbus',
       `run inside a desktop session, or start one with \`dbus-run-session -- sh\` plus \`gnome-keyring-daemon --unlock\`; ${CACHE_KEY_FALLBACK}`,
       err,
@@ -170,7 +217,23 @@ export function classifyKeychainError(err: unknown, addonMissing = false): Keych
       err,
     );
   }
-  return new KeychainError('the OS keychain failed', 'other', `check the keychain with \`docker vaultmcp doctor\`; ${CACHE_KEY_FALLBACK}`, err);
+  return new KeychainError(`the OS keychain failed (${busText(text)})`, 'other', `check the keychain with \`docker vaultmcp doctor\`; ${CACHE_KEY_FALLBACK}`, err);
+}
+
+/** The addon's error text for a message: one line, printable, at most 160 characters. */
+function busText(text: string): string {
+  const line = text.replace(/\s+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim();
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line || 'no details';
+}
+
+/**
+ * Points libdbus at the user's session bus (`$XDG_RUNTIME_DIR/bus`, else `/run/user/UID/bus`) when this process has
+ * no DBUS_SESSION_BUS_ADDRESS, before the addon connects. Never throws; without a bus the keychain reports `no_dbus`.
+ */
+async function useUserSessionBus(): Promise<void> {
+  const { sessionBusFallback, setNativeEnv } = await import('./session-bus.js');
+  const address = sessionBusFallback({ env: process.env, uid: process.getuid?.() ?? -1 });
+  if (address) await setNativeEnv('DBUS_SESSION_BUS_ADDRESS', address);
 }
 
 let shared: Promise<Keychain> | undefined;

@@ -1,3 +1,5 @@
+import { credentialShape } from './credential-shape.js';
+
 /**
  * Masks a secret value for display: `****` plus its length in characters; values of 16 or more characters may
  * show their first 4 (`ghp_****(40)`), which is enough to tell two tokens apart and too little to use one.
@@ -31,6 +33,39 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
 }
 
 /**
+ * The forms in which a process may print a secret value without meaning to: raw, base64 (standard and URL-safe,
+ * with and without padding), hex (lower and upper case) and URL-encoded. Small and self-contained on purpose: the
+ * leak guard (core/guard/) may replace it with its own encodings.
+ * @param value the secret value (UTF-8)
+ * @returns distinct non-empty encodings, the raw value first
+ */
+export function secretEncodings(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  const b64 = bytes.toString('base64');
+  const hex = bytes.toString('hex');
+  const forms = [value, b64, b64.replace(/=+$/, ''), bytes.toString('base64url'), hex, hex.toUpperCase(), encodeURIComponent(value)];
+  return [...new Set(forms.filter((f) => f.length > 0))];
+}
+
+/**
+ * Like {@link redactSecrets}, for every form of {@link secretEncodings}: what a server prints on stderr (doctor,
+ * `rotate --verify`) may carry a value hex- or URL-encoded as well as raw or in base64. Each form is replaced by
+ * the value's mask; longest forms first, so a shorter one never splits a longer one.
+ * @param secrets values to hide; values shorter than 4 characters are ignored
+ */
+export function redactSecretEncodings(text: string, secrets: Iterable<string>): string {
+  const forms: Array<[string, string]> = [];
+  for (const s of new Set(secrets)) {
+    if (!s || s.length < 4) continue;
+    for (const f of secretEncodings(s)) forms.push([f, maskSecret(s)]);
+  }
+  forms.sort((a, b) => b[0].length - a[0].length);
+  let out = text;
+  for (const [form, mask] of forms) out = out.split(form).join(mask);
+  return out;
+}
+
+/**
  * A key of a user's file (YAML/JSON mapping key, env var name) as it may be quoted in an error message, or
  * undefined when it could be a pasted value. A secret pasted on its own line or as a key (`ghp_…:`) becomes a
  * mapping key, and "unknown key 'ghp_…'" would print it. Keys we show look like config keys or variable names:
@@ -40,6 +75,7 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
 export function displayableKey(key: string): string | undefined {
   if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(key)) return undefined;
   if (/[a-z]/.test(key) && /[A-Z]/.test(key) && /[0-9]/.test(key)) return undefined;
+  if (credentialShape(key)) return undefined; // e.g. AKIA… (upper case and digits only)
   return key;
 }
 

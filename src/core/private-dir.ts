@@ -1,31 +1,56 @@
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { directoryChainProblem, processIdentity, type TrustIdentity, type TrustProblem } from './config/trust.js';
 
 /**
- * True when `dir` is a directory owned by us that neither group nor others can write to (always true on Windows,
- * where modes and uids do not apply). A missing directory counts as private (callers create it 0700).
+ * The problem with using `dir` as a private directory of ours (cache, the servers' working directories), if any:
+ * it must be a directory owned by us that neither group nor others can write to (a root-owned sticky `/tmp` is NOT
+ * private), and the directories above it must be trusted (config/trust.ts). A missing `dir` has no problem (callers
+ * create it 0700). Nothing on Windows, where modes and uids do not apply.
  */
-export async function isPrivateDir(dir: string): Promise<boolean> {
-  if (typeof process.getuid !== 'function') return true;
+export async function privateDirProblem(dir: string, me: TrustIdentity = processIdentity()): Promise<TrustProblem | undefined> {
+  if (me.uid === undefined) return undefined;
+  let s;
   try {
-    const s = await stat(dir);
-    return s.isDirectory() && s.uid === process.getuid() && (s.mode & 0o022) === 0;
+    s = await stat(dir);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return directoryChainProblem(path.dirname(dir), me);
+    return { path: dir, reason: `unreadable (${(err as NodeJS.ErrnoException).code})`, fix: `check the permissions of ${dir}` };
   }
+  if (!s.isDirectory()) return { path: dir, reason: 'not a directory', fix: `remove ${dir} or choose another directory` };
+  if (s.uid !== me.uid) return { path: dir, reason: `owned by uid ${s.uid}, not by you (uid ${me.uid})`, fix: `choose a directory of your own (we never take over one we did not create)` };
+  let writable = s.mode & 0o022;
+  if (writable & 0o020 && me.privateGroup && s.gid === me.gid) writable &= ~0o020; // our user private group only
+  if (writable) {
+    const who = writable === 0o022 ? 'group and others' : writable === 0o020 ? 'group' : 'others';
+    return { path: dir, reason: `writable by ${who} (mode 0${(s.mode & 0o7777).toString(8)})`, fix: `chmod 700 ${dir}, or choose a directory only you can write` };
+  }
+  return directoryChainProblem(path.dirname(dir), me);
+}
+
+/** True when `dir` is private in the sense of {@link privateDirProblem} (or missing). */
+export async function isPrivateDir(dir: string): Promise<boolean> {
+  return (await privateDirProblem(dir)) === undefined;
 }
 
 /**
- * Creates `dir` (and parents) with mode 0700, tightening an existing one we own.
- * @throws Error when the directory belongs to another user or others can write to it: nothing may be trusted
- *   from (or written into) a directory someone else controls
+ * Creates `dir` (and missing parents) with mode 0700. An existing directory is used only if it is already private:
+ * its mode is never changed (we never re-mode what we did not create: `OCI_VAULT_CACHE_DIR=/tmp` must not turn
+ * /tmp into 0700).
+ * @throws PrivateDirError naming the directory, why and the fix, when it is not private
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
+  const before = await privateDirProblem(dir);
+  if (before) throw new PrivateDirError(before);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  try {
-    const s = await stat(dir);
-    if ((s.mode & 0o077) !== 0 && (typeof process.getuid !== 'function' || s.uid === process.getuid())) await chmod(dir, 0o700);
-  } catch {
-    // best effort: the check below decides
+  const after = await privateDirProblem(dir);
+  if (after) throw new PrivateDirError(after);
+}
+
+/** A directory we would use as private is not (someone else owns it or can write to it). */
+export class PrivateDirError extends Error {
+  constructor(readonly problem: TrustProblem) {
+    super(`${problem.path} is ${problem.reason}`);
+    this.name = 'PrivateDirError';
   }
-  if (!(await isPrivateDir(dir))) throw new Error(`${dir} is not a private directory`);
 }

@@ -74,6 +74,8 @@ export interface AdminEnv {
   stats: RequestStats;
   keys: KeyRegistry;
   info: () => unknown;
+  /** admin routes of optional parts (principals); undefined when the path is not theirs */
+  extraAdmin?: (method: string, pathname: string, body: Buffer) => Promise<ApiResult | undefined>;
 }
 
 /** Handles one `/_emulator/...` request. @throws ApiError (404 NotFound for unknown admin paths) */
@@ -133,5 +135,7 @@ export async function handleAdmin(req: IncomingMessage, pathname: string, env: A
     env.store.remove(secret.id);
     return { status: 204 };
   }
+  const extra = await env.extraAdmin?.(method, pathname, body);
+  if (extra) return extra;
   throw new ApiError(404, 'NotFound', `no admin route ${route}`);
 }

@@ -14,12 +14,15 @@ import { createEmulatorServer } from './server.js';
 import { KeyRegistry } from './signature.js';
 import { loadOrCreateIds, loadOrCreateSigningKey, prepareStateDir, writeClientFiles, writeSecure, type EmulatorIds } from './state-dir.js';
 import { SECRET_NAME_PATTERN, SecretStore, type StoreSnapshot } from './store.js';
+import type { Principals, PrincipalsInfo } from './principals/index.js';
+import type { EmulatorClock } from './principals/tokens.js';
 
 export { RequestStats } from './admin.js';
 export { FaultInjector, type FaultSpec } from './faults.js';
 export { KeyRegistry, signRequest, verifyRequest } from './signature.js';
 export { SecretStore, MAX_CONTENT_BYTES, SECRET_NAME_PATTERN } from './store.js';
 export { keyFingerprint } from './state-dir.js';
+export type { PrincipalsInfo } from './principals/index.js';
 
 /** What a client needs to talk to a running emulator (also the JSON line `dev vault` prints). */
 export interface EmulatorInfo {
@@ -35,6 +38,8 @@ export interface EmulatorInfo {
   profile: string;
   /** absolute path of the generated resolver.yaml */
   resolverConfig: string;
+  /** with `principals`: the metadata service, federation and proxymux endpoints, CA, token files, RP environment */
+  principals?: PrincipalsInfo;
 }
 
 export interface VaultEmulatorOptions {
@@ -56,6 +61,14 @@ export interface VaultEmulatorOptions {
   log?: (line: string) => void;
   /** most items one list page holds, whatever `limit` asks (default 3: OCI pages, so clients must too) */
   maxPageSize?: number;
+  /**
+   * Also emulate the platform's principals (principals/index.ts): the instance metadata service on
+   * `imdsListen` (default 169.254.169.254:80), X.509 federation, a v2.2 resource principal, the OKE proxymux.
+   */
+  principals?: { imdsListen?: string; tokenTtlSeconds?: number };
+  /** ms a client has to send a request's headers (default 10 000) and its whole request (default 30 000) */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 /** A running emulator. */
@@ -69,6 +82,8 @@ export interface VaultEmulator {
   keys: KeyRegistry;
   /** list paging; tests may lower `maxPageSize` (e.g. to 1) to count one request per item */
   paging: { maxPageSize: number };
+  /** with `principals`: the running services (token clock, service-account rotation) */
+  principals?: Principals;
   /** Stops the server (hung requests are dropped) and flushes state.json when persisting. */
   close(): Promise<void>;
 }
@@ -111,7 +126,10 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     store.upsert({ compartmentId: ids.compartmentId, vaultId: ids.vaultId, keyId: ids.keyId }, name, Buffer.from(value, 'utf8').toString('base64'));
   }
 
-  const keys = new KeyRegistry();
+  let clock: EmulatorClock | undefined;
+  if (o.principals) clock = new (await import('./principals/tokens.js')).EmulatorClock();
+  const keys = new KeyRegistry(clock ? () => clock.now() : undefined);
+  let principals: Principals | undefined;
   keys.register(`${ids.tenancyId}/${ids.userId}/${key.fingerprint}`, key.publicKey);
   const faults = new FaultInjector();
   const stats = new RequestStats();
@@ -126,10 +144,14 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     stats,
     latencyMs: o.latencyMs ?? 0,
     log: o.log,
+    ...(o.headersTimeoutMs !== undefined ? { headersTimeoutMs: o.headersTimeoutMs } : {}),
+    ...(o.requestTimeoutMs !== undefined ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
     allowedHosts: host === '0.0.0.0' || host === '::' || host === '127.0.0.1' ? [] : [host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase()],
     endpoint: () => endpoint,
     paging,
     info: () => info,
+    extraRoutes: () => principals?.routes ?? [],
+    extraAdmin: (method, pathname, body) => principals?.admin(method, pathname, body) ?? Promise.resolve(undefined),
   });
   await new Promise<void>((resolve, reject) => {
     emulator.server.once('error', reject);
@@ -142,6 +164,15 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   endpoint = `http://${urlHost}:${port}`;
   const files = await writeClientFiles(stateDir, ids, key, endpoint);
+  if (o.principals && clock) {
+    const { startPrincipals } = await import('./principals/index.js');
+    try {
+      principals = await startPrincipals({ stateDir, ids, keys, stats, clock, endpoint, log: o.log, ...o.principals });
+    } catch (err) {
+      await emulator.close();
+      throw err;
+    }
+  }
   info = {
     endpoint,
     region,
@@ -152,6 +183,7 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     ociConfigFile: files.ociConfigFile,
     profile: 'DEFAULT',
     resolverConfig: files.resolverConfig,
+    ...(principals ? { principals: principals.info } : {}),
   };
   return {
     info,
@@ -161,7 +193,9 @@ export async function startVaultEmulator(o: VaultEmulatorOptions): Promise<Vault
     stats,
     keys,
     paging,
+    principals,
     async close() {
+      await principals?.close();
       await emulator.close();
       await writes;
     },

@@ -168,7 +168,12 @@ export const secretManagementRoutes: Route[] = [
     operation: 'createSecret',
     handle({ req, body, env }) {
       const token = req.headers['opc-retry-token'];
-      const secret = env.store.create(parseJsonObject(body), typeof token === 'string' && token ? token : undefined);
+      const input = parseJsonObject(body);
+      // OCI refuses a secret in a vault that does not exist (or that the caller may not see) with 404
+      if (typeof input.vaultId === 'string' && input.vaultId && input.vaultId !== env.ids.vaultId) {
+        throw new ApiError(404, 'NotAuthorizedOrNotFound', 'Authorization failed or requested resource not found.');
+      }
+      const secret = env.store.create(input, typeof token === 'string' && token ? token : undefined);
       return secretResult(secret);
     },
   },

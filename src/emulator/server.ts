@@ -26,6 +26,12 @@ export interface EmulatorServerOptions extends RouteEnv, AdminEnv {
   log?: (line: string) => void;
   /** host names besides loopback that requests may be addressed to (the non-loopback address it listens on) */
   allowedHosts?: readonly string[];
+  /** routes added at run time (principals: `POST /v1/x509`) */
+  extraRoutes?: () => readonly Route[];
+  /** ms from connecting (or the previous response) to a request's complete headers; default 10 000 */
+  headersTimeoutMs?: number;
+  /** ms from the start of a request to its complete body; default 30 000. A hung answer (fault) is not limited. */
+  requestTimeoutMs?: number;
 }
 
 /** A started server plus its shutdown. */
@@ -38,14 +44,37 @@ export interface EmulatorServer {
 /** Creates (does not listen) the emulator server. */
 export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
   const closing = new AbortController();
-  const server = createServer((req, res) => {
+  const headersTimeout = o.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(o.requestTimeoutMs ?? 30_000, headersTimeout);
+  // A client that connects and never finishes its headers or body must not hold a connection (and a socket of a
+  // possibly shared machine) forever. Node's own limits (requestTimeout, headersTimeout, checked every
+  // connectionsCheckingInterval) plus our timers below, which also hold where the runtime ignores those options.
+  const server = createServer({ requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, (req, res) => {
+    guardBody(req);
     handle(req, res).catch(() => {
       if (!res.headersSent && !res.destroyed) sendError(res, newRequestId(), new ApiError(500, 'InternalServerError', 'internal error'));
     });
   });
-  // Undici keeps connections alive; long test runs must not be cut by the default timeouts.
+  // Undici keeps connections alive between requests for up to this long.
   server.keepAliveTimeout = 5000;
-  server.requestTimeout = 0;
+  // headers: a new connection must deliver a request's headers within headersTimeout
+  server.on('connection', (socket) => {
+    const timer = setTimeout(() => socket.destroy(), headersTimeout);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    (socket as unknown as { vaultmcpHeadersTimer?: NodeJS.Timeout }).vaultmcpHeadersTimer = timer;
+  });
+  /** the body must be complete within requestTimeout of the request's start; the answer itself may take longer */
+  function guardBody(req: IncomingMessage): void {
+    const socket = req.socket as unknown as { vaultmcpHeadersTimer?: NodeJS.Timeout; destroy(): void };
+    clearTimeout(socket.vaultmcpHeadersTimer);
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket.destroy(), requestTimeout);
+    timer.unref();
+    const done = () => clearTimeout(timer);
+    req.once('end', done);
+    req.once('close', done);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
@@ -74,7 +103,8 @@ export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
       return;
     }
 
-    const operation = operationOf(ROUTES, method, pathname);
+    const routes = o.extraRoutes ? [...ROUTES, ...o.extraRoutes()] : ROUTES;
+    const operation = operationOf(routes, method, pathname);
     o.stats.count(operation);
     let status = 200;
     try {
@@ -103,8 +133,13 @@ export function createEmulatorServer(o: EmulatorServerOptions): EmulatorServer {
         if (action.retryAfter !== undefined) headers['retry-after'] = String(action.retryAfter);
         throw new ApiError(action.status, action.code ?? codeForStatus(action.status), action.message ?? `injected fault: HTTP ${action.status}`, headers);
       }
-      verifyRequest({ method, url, headers: req.headers, body }, o.keys);
-      const match = matchRoute(ROUTES, method, pathname);
+      const keyId = verifyRequest({ method, url, headers: req.headers, body }, o.keys);
+      // An instance certificate key (keyId <tenancy>/fed-x509/<fingerprint>) may only ask for a session token,
+      // and only it may (OCI's X.509 federation); nothing else signs with it.
+      if ((operation === 'federateX509') !== keyId.includes('/fed-x509/')) {
+        throw new ApiError(401, 'NotAuthenticated', 'this key cannot sign this request');
+      }
+      const match = matchRoute(routes, method, pathname);
       if (match === 'method') throw new ApiError(405, 'MethodNotAllowed', `${method} is not allowed on ${pathname}`);
       if (!match) throw new ApiError(404, 'NotFound', `no such API: ${method} ${pathname}`);
       const result = await match.route.handle({ req, query, body, params: match.params, env: o });

@@ -5,7 +5,9 @@
  */
 import { createHash, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { sessionTokenTimes } from '../core/vault/session-token.js';
 import { ApiError } from './http.js';
+
 
 /** Allowed clock difference between client and emulator (oci-api.md §3, §4 rule 3). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -18,15 +20,42 @@ export const EMPTY_BODY_SHA256 = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
  * instance and resource principal tokens (the emulator maps the token to its session public key).
  */
 export class KeyRegistry {
-  private readonly keys = new Map<string, KeyObject>();
+  private readonly keys = new Map<string, { key: KeyObject; expiresAt?: number }>();
 
-  /** Registers (or replaces) a key. @throws Error if the PEM is not a public (or private) key */
-  register(keyId: string, publicKey: KeyObject | string): void {
-    this.keys.set(keyId, typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey);
+  /** @param now the clock token expiry is judged by (ms since the epoch; the emulator's, which tests can move) */
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * Registers (or replaces) a key.
+   * @param opts.expiresAt ms since the epoch after which the keyId is rejected as expired (session tokens)
+   * @throws Error if the PEM is not a public (or private) key
+   */
+  register(keyId: string, publicKey: KeyObject | string, opts: { expiresAt?: number } = {}): void {
+    this.keys.set(keyId, { key: typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey, expiresAt: opts.expiresAt });
+    // a long-running emulator issues a token per launch: forget the ones that expired over an hour ago
+    if (opts.expiresAt !== undefined && this.keys.size % 1024 === 0) {
+      const cutoff = this.now() - 3600_000;
+      for (const [id, entry] of this.keys) if (entry.expiresAt !== undefined && entry.expiresAt < cutoff) this.keys.delete(id);
+    }
   }
 
+  /** The key of a keyId that has not expired. */
   get(keyId: string): KeyObject | undefined {
-    return this.keys.get(keyId);
+    const found = this.lookup(keyId);
+    return found === 'expired' ? undefined : found;
+  }
+
+  /** The key of a keyId, `'expired'` for a known one past its expiry, undefined for an unknown one. */
+  lookup(keyId: string): KeyObject | 'expired' | undefined {
+    const entry = this.keys.get(keyId);
+    if (!entry) return undefined;
+    if (entry.expiresAt !== undefined && this.now() >= entry.expiresAt) return 'expired';
+    return entry.key;
+  }
+
+  /** Forgets a keyId (e.g. a revoked token). */
+  revoke(keyId: string): void {
+    this.keys.delete(keyId);
   }
 }
 
@@ -94,8 +123,14 @@ export function verifyRequest(request: SignedRequest, registry: KeyRegistry, now
     const digest = createHash('sha256').update(request.body).digest('base64');
     if (request.headers['x-content-sha256'] !== digest) throw unauthenticated('x-content-sha256 does not match the body');
   }
+  // A session token past its `exp` is refused as OCI does (401 NotAuthenticated), whatever key it maps to.
+  if (params.keyId.startsWith('ST$')) {
+    const times = sessionTokenTimes(params.keyId.slice(3));
+    if (times && times.expiresAt <= now) throw unauthenticated('the session token has expired');
+  }
   // API keys and ST$<token> keyIds are both looked up verbatim: a session token maps to its session key.
-  const key = registry.get(params.keyId);
+  const key = registry.lookup(params.keyId);
+  if (key === 'expired') throw unauthenticated('the session token has expired');
   if (!key) throw unauthenticated('the keyId is not registered (unknown tenancy, user or key fingerprint)');
   const text = signingString(method, request.url, names, request.headers);
   const ok = createVerify('RSA-SHA256').update(text).verify(key, params.signature, 'base64');

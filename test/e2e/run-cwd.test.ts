@@ -38,9 +38,28 @@ describe('run: the server working directory (built binary)', () => {
   it('by default the server runs in a private empty directory, not in the caller\'s', async () => {
     const r = await runBinary(['run', service()], { env, cwd: project });
     assert.equal(r.code, 0, r.stderr);
-    const expected = path.join(home, '.local', 'state', 'oci-vault-mcp', 'servers');
-    assert.equal(cwdOf(r.stderr), expected);
-    assert.equal(statSync(expected).mode & 0o777, 0o700);
+    const base = path.join(home, '.local', 'state', 'oci-vault-mcp', 'servers');
+    assert.equal(path.dirname(cwdOf(r.stderr)!), base);
+    assert.match(path.basename(cwdOf(r.stderr)!), /^run-\d+-/);
+    assert.equal(statSync(base).mode & 0o777, 0o700);
+  });
+
+  it('each run gets a new empty directory, removed afterwards: what one server plants, the next never sees', async () => {
+    // a server that plants what `npx` would run in the next server's directory, and reports what it found
+    const plant = service({
+      target_command: ['sh', '-c', 'ls -A >&2; echo "CWD=$(pwd -P)" >&2; mkdir -p node_modules/.bin && echo "{}" > package.json && ls -A >&2'],
+    });
+    const first = await runBinary(['run', plant], { env, cwd: project });
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runBinary(['run', plant], { env, cwd: project });
+    assert.equal(second.code, 0, second.stderr);
+    const [dir1, dir2] = [cwdOf(first.stderr)!, cwdOf(second.stderr)!];
+    assert.notEqual(dir1, dir2);
+    // the second server started in an empty directory (nothing listed before CWD=)
+    assert.match(second.stderr, /^CWD=/m);
+    assert.equal(second.stderr.split('CWD=')[0]!.trim(), '');
+    assert.throws(() => statSync(dir1), /ENOENT/);
+    assert.throws(() => statSync(dir2), /ENOENT/);
   });
 
   it('--cwd inherit, --cwd DIR and the service cwd are explicit choices; a missing directory is exit 2', async () => {
@@ -55,6 +74,8 @@ describe('run: the server working directory (built binary)', () => {
   it('--test shows the working directory', async () => {
     const r = await runBinary(['run', service(), '--test', '--json'], { env, cwd: project });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout).cwd, path.join(home, '.local', 'state', 'oci-vault-mcp', 'servers'));
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.cwd, path.join(home, '.local', 'state', 'oci-vault-mcp', 'servers'));
+    assert.equal(report.cwdFresh, true);
   });
 });

@@ -76,11 +76,10 @@ describe('service list / show (built binary)', () => {
     assert.match(text.stdout, /EXTRA\s+extra\s+\(optional\)/);
   });
 
-  it('show: an unknown environment warns on stderr and falls back to the default names', async () => {
+  it('show: an environment nothing declares is a usage error naming the known ones (issue 10 §2)', async () => {
     const r = await runBinary(['service', 'show', 'github', '--env', 'staging', '--json'], { env });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /no environment 'staging'/);
-    assert.equal(JSON.parse(r.stdout).environment, 'default');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^Error: unknown environment 'staging' for service 'github' \(known: default, production\)/);
   });
 
   it('show: unknown service and malformed file → 2, one line + hint, no stack', async () => {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -79,6 +79,7 @@ describe('docker vaultmcp run (built binary via docker)', { skip }, () => {
     });
     file('true.json', { secrets: { EVERYTHING_API_KEY: 'everything-api-key' }, target_command: ['true'] });
     file('chunks.json', { secrets: {}, target_command: [process.execPath, FAKE, 'chunks', '40', '300000'] });
+    file('stubborn.json', { secrets: {}, target_command: [process.execPath, FAKE, 'family', 'stubborn'] });
     file('notfound.json', { secrets: {}, target_command: ['no-such-mcp-server-xyz'] });
     file('bad.json', '{\n  "secrets": {\n    "A": "x",,\n  },\n  "target_command": ["true"]\n}\n');
     file('badkey.json', '{\n  "secrets": {},\n  "target_command": ["true"],\n  "targetCommand": ["x"]\n}\n');
@@ -261,6 +262,27 @@ describe('docker vaultmcp run (built binary via docker)', { skip }, () => {
       assert.match(r.stdout, new RegExp(`"got":"${signal}"`));
       assert.equal(r.code, 100 + n, r.stderr);
     }
+  });
+
+  it('--stop-timeout: a server that ignores SIGTERM is killed with its workers; a warning says so', async () => {
+    const child = spawn('docker', ['vaultmcp', 'run', path.join(dir, 'stubborn.json'), '--config', config, '--stop-timeout', '0.3'], { env: clientEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const ready = new Promise<{ ready: number; grandchild: number }>((resolve) =>
+      child.stdout!.on('data', (b: Buffer) => {
+        stdout += b.toString();
+        const line = stdout.split('\n').find((l) => l.includes('"grandchild"'));
+        if (line) resolve(JSON.parse(line));
+      }),
+    );
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const pids = await ready;
+    child.kill('SIGTERM');
+    assert.equal(await done, 137, stderr);
+    assert.match(stderr, /the server did not stop within the stop timeout; sent SIGKILL to its process group/);
+    const running = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/^[ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!);
+    await waitUntil(() => !running(pids.ready) && !running(pids.grandchild), 'the server and its worker to be gone', { timeoutMs: 5000 });
   });
 
   const run = (args: string[], opts: { input?: string } = {}): Promise<RunResult> =>

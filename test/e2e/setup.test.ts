@@ -253,7 +253,7 @@ describe('setup wizard under tmux', { skip: haveTmux ? false : 'tmux is not inst
 });
 
 describe('setup wizard: profiles and passphrases', { skip: haveTmux ? false : 'tmux is not installed' }, () => {
-  test('creates a profile from an existing API key (fingerprint computed, appended after confirming)', async () => {
+  test('creates a profile from an existing API key (fingerprint computed, added only at the last step)', async () => {
     const h = newHome();
     const original = readFileSync(emu.info.ociConfigFile, 'utf8');
     const configCopy = path.join(h.home, 'oci-config');
@@ -283,15 +283,93 @@ describe('setup wizard: profiles and passphrases', { skip: haveTmux ? false : 't
       assert.equal(readFileSync(configCopy, 'utf8'), original, 'written before confirming');
       await p.step(['y'], /Authentication method/);
       await p.step(['Enter'], /Region of the vault: us-ashburn-1/);
-      await p.step(['Enter'], /Which compartment holds the vault\?/); // the new profile signs the listing
-      await p.step(['C-c'], /EXIT=130/);
+      await p.step(['Enter'], /Which compartment holds the vault\?/); // the new (staged) profile signs the listing
+      p.type('compartment');
+      await p.waitFor(/filter: compartment\n❯ .*ocid1\.compartment/);
+      await p.step(['Enter'], /Which vault stores the MCP secrets\?[\s\S]*❯ vaultmcp-emulator +ACTIVE/);
+      await p.step(['Enter'], /Which master encryption key[\s\S]*❯ vaultmcp-emulator-key +ENABLED/);
+      await p.step(['Enter'], /✔ api_key \(profile VAULTMCP\): signed requests accepted/);
+      await p.step(['Enter'], /Write resolver\.yaml[\s\S]*Write it\?/);
+      // the footer's promise: nothing written until the last step, the new profile included
+      assert.equal(readFileSync(configCopy, 'utf8'), original, 'the OCI config was written before the last step');
+      p.type('y');
+      if (binary()) {
+        await p.waitFor(/Docker plugin/);
+        p.type('n');
+      }
+      await p.waitFor(/Setup complete/, 40_000);
+      await p.step(['Enter'], /EXIT=0/);
     } finally {
       p.kill();
     }
     const after = readFileSync(configCopy, 'utf8');
     assert.ok(after.startsWith(original), 'the existing profile changed');
     assert.match(after, new RegExp(`\\[VAULTMCP\\]\\nuser=${value('user')}\\nfingerprint=${value('fingerprint')}\\nkey_file=${value('key_file')}`));
+    assert.match(readFileSync(h.resolverFile, 'utf8'), /profile: VAULTMCP/);
+  });
+
+  test('a new profile and Ctrl-C before the last step: the OCI config is untouched', async () => {
+    const h = newHome();
+    const original = readFileSync(emu.info.ociConfigFile, 'utf8');
+    const configCopy = path.join(h.home, 'oci-config');
+    writeFileSync(configCopy, original, { mode: 0o600 });
+    const value = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(original)![1]!.trim();
+    const p = startWizard({ ...h, env: { ...h.env, OCI_CONFIG_FILE: configCopy } });
+    try {
+      await p.waitFor(/❯ DEFAULT/);
+      await p.step(['Down'], /❯ \+ Create a profile/);
+      await p.step(['Enter'], /OCI config file to add the profile to/);
+      await p.step(['Enter'], /Profile name: VAULTMCP/);
+      await p.step(['Enter'], /Tenancy OCID:/);
+      p.type(value('tenancy'));
+      await p.step(['Enter'], /User OCID:/);
+      p.type(value('user'));
+      await p.step(['Enter'], /Path of the API private key/);
+      for (let i = 0; i < 30; i++) p.keys('BSpace');
+      p.type(value('key_file'));
+      await p.step(['Enter'], /Home region/);
+      p.type('us-ashburn-1');
+      await p.step(['Enter'], /Add it\? \[Y\/n\]/);
+      await p.step(['y'], /Authentication method/);
+      await p.step(['Enter'], /Region of the vault: us-ashburn-1/);
+      await p.step(['Enter'], /Which compartment holds the vault\?/);
+      await p.step(['C-c'], /EXIT=130/);
+    } finally {
+      p.kill();
+    }
+    assert.equal(readFileSync(configCopy, 'utf8'), original);
     assert.ok(!existsSync(h.resolverFile));
+  });
+
+  test('a list that cannot load: timed out after N ms, r retries, o takes the OCID typed by hand', async () => {
+    const h = newHome();
+    const p = new Pane([...cliArgv(), 'setup', '--endpoint', emu.info.endpoint, '--timeout-ms', '1500'], h.env, binary() ? h.home : REPO_ROOT);
+    try {
+      await p.waitFor(/OCI config profile[\s\S]*❯ DEFAULT/);
+      await p.step(['Enter'], /Authentication method/);
+      await p.step(['Enter'], /Region of the vault/);
+      await p.step(['Enter'], /Which compartment holds the vault\?/);
+      await emu.admin.faults({ hang: true, path: 'listVaults' });
+      p.type('compartment');
+      await p.waitFor(/filter: compartment\n❯ .*ocid1\.compartment/);
+      await p.step(['Enter'], /Loading vaults… \d+\.\d s/);
+      await p.waitFor(/loading the vaults timed out after 1500 ms[\s\S]*r retry · o type the OCID · Esc back/);
+      await emu.admin.clearFaults();
+      await p.step(['r'], /Which vault stores the MCP secrets\?[\s\S]*vaultmcp-emulator/); // retry works once the vault answers
+      await p.step(['Escape'], /Which compartment holds the vault\?/);
+      await emu.admin.faults({ hang: true, path: 'listVaults' });
+      p.type('compartment');
+      await p.waitFor(/filter: compartment\n❯ .*ocid1\.compartment/);
+      await p.step(['Enter'], /timed out after 1500 ms/);
+      await p.step(['o'], /Vault OCID \(ocid1\.vault\.oc1\.…\):/);
+      p.type(emu.info.vaultId);
+      await emu.admin.clearFaults();
+      // the typed vault's keys are listed (its management endpoint read with GetVault)
+      await p.step(['Enter'], /Which master encryption key[\s\S]*❯ vaultmcp-emulator-key +ENABLED/);
+      await p.step(['C-c'], /EXIT=130/);
+    } finally {
+      p.kill();
+    }
   });
 
   test('an encrypted key: passphrase asked and checked, stored in the keychain when agreed', { skip: process.env.VAULTMCP_SECRET_SERVICE === '1' ? false : 'needs a Secret Service (npm test provides one)' }, async () => {

@@ -26,7 +26,9 @@ const { createResolver } = await import('../../src/core/resolve/resolver.js');
 const { parseSecretRef, formatSecretRef } = await import('../../src/core/vault/refs.js');
 const ctx = processContext();
 const { settings } = await loadSettings(ctx, { configFile });
-Object.assign(settings.resilience, JSON.parse(process.env.CHILD_RESILIENCE ?? '{}'));
+// 30 children at once on a loaded 2-core machine can take longer than the 8 s default deadline: these tests check
+// correctness under concurrency; the deadline has its own test (deadline.test.ts)
+Object.assign(settings.resilience, { deadline_ms: 120_000 }, JSON.parse(process.env.CHILD_RESILIENCE ?? '{}'));
 Object.assign(settings.cache, JSON.parse(process.env.CHILD_CACHE ?? '{}'));
 const specs = pairs.map((p) => {
   const [envVar, text] = p.split('=', 2) as [string, string];

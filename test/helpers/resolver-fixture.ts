@@ -30,7 +30,7 @@ export interface ResolverFixture {
  * Test-sized limits: fast backoff, a breaker that does not trip unless a test lowers it; a 2 s timeout so a loaded
  * CI machine (tests run two files at a time) does not turn a slow answer into a retry. Fault tests lower it.
  */
-export const TEST_RESILIENCE: Settings['resilience'] = { timeout_ms: 2000, retries: 2, breaker_threshold: 1000, breaker_reset_ms: 60_000, concurrency: 8 };
+export const TEST_RESILIENCE: Settings['resilience'] = { timeout_ms: 2000, retries: 2, breaker_threshold: 1000, breaker_reset_ms: 60_000, concurrency: 8, deadline_ms: 30_000 };
 export const TEST_BACKOFF = { backoffBaseMs: 20, backoffMaxMs: 100 };
 
 /**

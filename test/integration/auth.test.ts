@@ -120,6 +120,44 @@ describe('OCI auth methods against the emulator', () => {
     assert.equal(auth.provider.getPassphrase(), 'from keychain');
   });
 
+  it('a wrong passphrase is a ConfigError (exit 2) naming the key file and the passphrase source, whatever the source', async () => {
+    const k = await trustedKey('wrongpass', 'the right one');
+    const lines = ['[DEFAULT]', `tenancy=${emu.info.tenancyId}`, `user=${k.user}`, `fingerprint=${k.fingerprint}`, `key_file=${k.keyFile}`, `region=${emu.info.region}`];
+    const plain = await configFile('wrongpass', lines);
+    const inProfile = await configFile('wrongpass-profile', [...lines, 'pass_phrase=not it']);
+    const settings = (file: string) => ({ vault: { endpoint: emu.info.endpoint }, auth: { method: 'api_key', config_file: file, profile: 'DEFAULT' } }) as Settings;
+    const wrong = (source: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.equal(err.exitCode, 2);
+      assert.match(err.message, source);
+      assert.ok(err.message.includes(k.keyFile), err.message);
+      assert.doesNotMatch(err.message + (err.hint ?? ''), /not it|wrong one|\n/);
+      return true;
+    };
+    await assert.rejects(createOciAuth(settings(plain), { env: { OCI_CLI_PASSPHRASE: 'wrong one' }, homeDir: os.homedir() }), wrong(/passphrase from OCI_CLI_PASSPHRASE does not decrypt/));
+    await assert.rejects(createOciAuth(settings(plain), authEnv(), async () => 'wrong one'), wrong(/passphrase from the OS keychain/));
+    await assert.rejects(createOciAuth(settings(inProfile), authEnv()), wrong(/passphrase from pass_phrase in \[DEFAULT\]/));
+    await createOciAuth(settings(plain), { env: { OCI_CLI_PASSPHRASE: 'the right one' }, homeDir: os.homedir() });
+  });
+
+  it('a wrong passphrase never serves a stale cached copy: it is not a vault failure', async () => {
+    const k = await trustedKey('stale', 'right');
+    const lines = ['[DEFAULT]', `tenancy=${emu.info.tenancyId}`, `user=${k.user}`, `fingerprint=${k.fingerprint}`, `key_file=${k.keyFile}`, `region=${emu.info.region}`];
+    const right = await configFile('stale-right', [...lines, 'pass_phrase=right']);
+    const wrongFile = await configFile('stale-wrong', [...lines, 'pass_phrase=wrong']);
+    const fx = await resolverFixture(emu.info, { cache: { ttl: 0 } });
+    try {
+      const first = await fx.resolver({ settings: { ...fx.settings, cache: { ...fx.settings.cache, ttl: 0 }, auth: { method: 'api_key', config_file: right, profile: 'DEFAULT' } } });
+      assert.equal((await first.resolve([spec('TOKEN', 'auth-secret')])).secrets[0]?.value, value);
+      await first.close();
+      const second = await fx.resolver({ settings: { ...fx.settings, cache: { ...fx.settings.cache, ttl: 0 }, auth: { method: 'api_key', config_file: wrongFile, profile: 'DEFAULT' } } });
+      await assert.rejects(second.resolve([spec('TOKEN', 'auth-secret')]), (err: unknown) => err instanceof ConfigError && /does not decrypt/.test(err.message));
+      await second.close();
+    } finally {
+      await fx.close();
+    }
+  });
+
   it('session_token signs as ST$<token>; a trailing newline in the token file is tolerated', async () => {
     const k = await trustedKey('session');
     const token = `session-${randomBytes(12).toString('hex')}`;

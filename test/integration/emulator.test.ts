@@ -153,17 +153,10 @@ describe('emulator: secrets retrieval and management through the OCI SDK', () =>
   });
 
   it('ListSecrets: compartmentId required, filters, limit=2 over 5 secrets gives 3 pages', async () => {
+    // a second vault of the compartment, filled through the store: CreateSecret only accepts the emulator's own vault
     const vault = 'ocid1.vault.oc1.us-ashburn-1.pagination';
     for (const n of ['p1', 'p2', 'p3', 'p4', 'p5']) {
-      await c.vaults.createSecret({
-        createSecretDetails: {
-          compartmentId: emu.info.compartmentId,
-          vaultId: vault,
-          keyId: emu.info.keyId,
-          secretName: n,
-          secretContent: { contentType: 'BASE64', content: b64(n) } as never,
-        },
-      });
+      emu.emulator.store.upsert({ compartmentId: emu.info.compartmentId, vaultId: vault, keyId: emu.info.keyId }, n, b64(n));
     }
     const pages: string[][] = [];
     let page: string | undefined;

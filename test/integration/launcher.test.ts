@@ -4,13 +4,18 @@
  * `process`, so the test runner itself is never signalled.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { buildChildEnv } from '../../src/core/launcher/env.js';
 import { launch, type LaunchEvent, type LaunchOptions, type SignalSource } from '../../src/core/launcher/launch.js';
 import { CommandNotFoundError } from '../../src/core/errors.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const FAKE = path.resolve(import.meta.dirname, '../fixtures/servers/fake-server.mjs');
 const NODE = process.execPath;
@@ -74,7 +79,7 @@ function start(h: Harness, args: string[], extra: Partial<LaunchOptions> = {}) {
     stderr: h.stderr,
     signals: h.signals,
     stdinGraceMs: 300,
-    killGraceMs: 300,
+    stopTimeoutMs: 300,
     onEvent: (e) => h.events.push(e),
     ...extra,
   });
@@ -226,5 +231,98 @@ describe('launch', () => {
     const lines = h.out().trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     assert.match(lines[1].result.content[0].text, /s3cr3t-value/);
+  });
+});
+
+/** True while a process with this pid runs (a zombie waiting for PID 1 to reap it does not count). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
+describe('launch: nothing outlives the launch (issue 9, points 1–3)', { skip: process.platform === 'win32' }, () => {
+  it('a server that ignores the forwarded SIGTERM gets SIGKILL (its whole group) after the stop timeout', async () => {
+    const h = harness();
+    const p = start(h, ['stubborn'], { stopTimeoutMs: 200 });
+    await h.waitFor(/"ready"/);
+    h.signals.emit('SIGTERM', 'SIGTERM');
+    const r = await p;
+    assert.equal(r.signal, 'SIGKILL');
+    assert.equal(r.exitCode, 137);
+    assert.deepEqual(r.forwarded, ['SIGTERM']);
+    assert.ok(h.events.some((e) => e.type === 'stop' && e.signal === 'SIGKILL' && e.reason === 'stop-timeout'));
+  });
+
+  for (const how of ['stdin EOF', 'forwarded SIGTERM', 'forwarded SIGINT'] as const) {
+    it(`the server's workers are stopped after it exits (${how})`, async () => {
+      const h = harness();
+      const p = start(h, ['family'], { stopTimeoutMs: 2000 });
+      const ready = JSON.parse(await h.waitFor(/"grandchild"/)) as { ready: number; grandchild: number };
+      assert.ok(alive(ready.grandchild));
+      if (how === 'stdin EOF') h.stdin.end();
+      else h.signals.emit(how === 'forwarded SIGTERM' ? 'SIGTERM' : 'SIGINT', how === 'forwarded SIGTERM' ? 'SIGTERM' : 'SIGINT');
+      const r = await p;
+      if (how !== 'forwarded SIGINT') assert.equal(r.exitCode, 0);
+      // the group got SIGTERM once the server was gone; the orphan is reaped by init soon after
+      assert.ok(h.events.some((e) => e.type === 'stop' && e.reason === 'exited' && e.signal === 'SIGTERM'));
+      await waitUntil(() => !alive(ready.grandchild), 'the grandchild to be gone', { timeoutMs: 5000 });
+    });
+  }
+
+  it('a worker that ignores SIGTERM gets SIGKILL after the stop timeout', async () => {
+    const h = harness();
+    const p = start(h, ['family', 'stubborn'], { stopTimeoutMs: 300, stdinGraceMs: 50 });
+    const ready = JSON.parse(await h.waitFor(/"grandchild"/)) as { ready: number; grandchild: number };
+    h.stdin.end();
+    const r = await p;
+    assert.equal(r.exitCode, 137);
+    await waitUntil(() => !alive(ready.grandchild), 'the grandchild to be gone', { timeoutMs: 5000 });
+  });
+
+  it('SIGKILL of the launching process: the watchdog stops the server and its workers', async () => {
+    const host = spawn(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../helpers/launch-host.ts'), '300', '0', NODE, FAKE, 'family', 'stubborn'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      host.stdout.on('data', (b: Buffer) => {
+        buf += b.toString();
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) resolve(buf.slice(0, nl));
+      });
+      host.once('exit', () => reject(new Error('host exited early')));
+    });
+    const ready = JSON.parse(line) as { ready: number; grandchild: number };
+    assert.ok(alive(ready.ready) && alive(ready.grandchild));
+    host.kill('SIGKILL');
+    await waitUntil(() => !alive(ready.ready) && !alive(ready.grandchild), 'server and worker to be gone', { timeoutMs: 8000 });
+  });
+
+  it('the server sees stdin EOF when the launching process dies', async () => {
+    const marker = path.join(await mkdtemp(path.join(os.tmpdir(), 'vaultmcp-eof-')), 'eof');
+    const script = `process.stdin.resume(); process.stdin.on('end', () => { require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'eof'); process.exit(0); }); console.log(JSON.stringify({ ready: process.pid }));`;
+    const host = spawn(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../helpers/launch-host.ts'), '5000', '2000', NODE, '-e', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve) => host.stdout.once('data', () => resolve()));
+    host.kill('SIGKILL');
+    await waitUntil(() => existsSync(marker), 'the server to see EOF', { timeoutMs: 8000 });
+  });
+
+  it('relative and empty PATH entries never reach the server', async () => {
+    const h = harness();
+    h.stdin.end();
+    await start(h, ['env'], { env: { PATH: `:node_modules/.bin:${path.dirname(NODE)}:.:bin:/usr/bin:` } });
+    assert.equal(JSON.parse(h.out()).env.PATH, `${path.dirname(NODE)}:/usr/bin`);
   });
 });

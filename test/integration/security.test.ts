@@ -92,12 +92,12 @@ describe('security: the cache trusts only a private directory', () => {
   const ref = parseSecretRef('github-token');
   const cacheAt = (dir: string) => createSecretCache({ dir, key, keySource: 'env', scope: { endpoint: 'http://e', vaultId: 'v' }, now: Date.now });
 
-  it('tightens a loose directory of ours to 0700 before writing', { skip: process.platform === 'win32' }, async () => {
+  it('never re-modes a loose directory it did not create, and does not write into it', { skip: process.platform === 'win32' }, async () => {
     const dir = path.join(root, 'loose');
     await mkdir(dir);
     await chmod(dir, 0o777);
-    assert.equal(await cacheAt(dir).put(ref, { value: TOKEN, secretId: 'ocid1.vaultsecret.x', versionNumber: 1 }), true);
-    assert.equal((await stat(dir)).mode & 0o777, 0o700);
+    assert.equal(await cacheAt(dir).put(ref, { value: TOKEN, secretId: 'ocid1.vaultsecret.x', versionNumber: 1 }), false);
+    assert.equal((await stat(dir)).mode & 0o777, 0o777);
   });
 
   it('neither writes to nor reads from a directory another user owns', { skip: process.platform === 'win32' || process.getuid?.() !== 0 }, async () => {

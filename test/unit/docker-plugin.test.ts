@@ -1,6 +1,6 @@
 /**
  * The Docker CLI plugin protocol, without spawning anything: metadata JSON, docker's argv → ours, the
- * docker-style aliases and shell completion. The same behaviour through the real docker CLI is in
+ * docker-style aliases (completion: test/unit/completion.test.ts). The same behaviour through the real docker CLI is in
  * test/e2e/plugin.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -8,7 +8,6 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import {
   PLUGIN_NAME,
-  completionOutput,
   invokedByDocker,
   normalizeArgv,
   pluginMetadata,
@@ -97,23 +96,6 @@ describe('rewriteAliases', () => {
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => assert.deepEqual(rewriteAliases(input), expected));
   }
-});
-
-describe('completionOutput', () => {
-  const ids = ['run', 'doctor', 'secret:get', 'secret:list', 'service:list', 'dev:vault'];
-  it('lists top-level commands and topics for an empty word', () => {
-    assert.equal(completionOutput(ids, ['']), 'dev\ndoctor\nrun\nsecret\nservice\n:4\n');
-  });
-  it('filters by prefix', () => {
-    assert.equal(completionOutput(ids, ['se']), 'secret\nservice\n:4\n');
-  });
-  it('completes inside a topic', () => {
-    assert.equal(completionOutput(ids, ['secret', '']), 'get\nlist\n:4\n');
-  });
-  it('falls back to file completion when nothing matches', () => {
-    assert.equal(completionOutput(ids, ['run', 'github', '']), ':0\n');
-    assert.equal(completionOutput(ids, []), 'dev\ndoctor\nrun\nsecret\nservice\n:4\n');
-  });
 });
 
 /** Resolves when the socket has closed (events.once would reject on the 'error' a refused connect emits first). */

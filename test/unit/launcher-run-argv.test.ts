@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRunArgv } from '../../src/cli/run-flags.js';
+import { parseRunArgv, parseStopTimeout } from '../../src/cli/run-flags.js';
+import { UsageError } from '../../src/core/errors.js';
 
 const base = { test: false, json: false, verbose: false, offline: false, refresh: false, extraArgs: [] };
 
@@ -16,6 +17,13 @@ describe('parseRunArgv', () => {
       ...base, service: './x.json', env: 'prod', config: '/etc/r.yaml', verbose: true,
     });
     assert.deepEqual(parseRunArgv(['github', '--test', '--json', '--offline']), { ...base, service: 'github', test: true, json: true, offline: true });
+  });
+
+  it('--stop-timeout S: seconds to ms; anything else goes to oclif, whose parse says what is wrong', () => {
+    assert.deepEqual(parseRunArgv(['github', '--stop-timeout', '2.5']), { ...base, service: 'github', stopTimeoutMs: 2500 });
+    assert.deepEqual(parseRunArgv(['github', '--stop-timeout=0']), { ...base, service: 'github', stopTimeoutMs: 0 });
+    for (const bad of ['-1', 'x', '1e3', '10s', '1.2345']) assert.equal(parseRunArgv(['github', '--stop-timeout', bad]), undefined, bad);
+    assert.throws(() => parseStopTimeout('10s'), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && /--stop-timeout/.test(e.message));
   });
 
   it('takes everything after -- verbatim', () => {
@@ -74,6 +82,8 @@ describe('parseRunArgv agrees with oclif', () => {
     // flags that only apply together with another one
     const companion: Record<string, string[]> = { '--interval': ['--watch', '--interval', '60'], '--watch-strict': ['--watch', '--watch-strict'] };
     for (const flag of declared) {
+      // removed from argv by src/main.ts before any parser sees it (cli/color.ts applies it first)
+      if (flag === '--no-color') continue;
       if (oclifOnly.has(flag)) {
         assert.equal(parseRunArgv(['svc', flag, '1']), undefined, `${flag} must go to oclif`);
         continue;
@@ -84,7 +94,7 @@ describe('parseRunArgv agrees with oclif', () => {
       }
       const needsValue = (Run.flags as Record<string, { type: string }>)[flag.replace(/^-+/, '')]?.type === 'option' ||
         flag === '--config' || flag === '-e' || flag === '--env';
-      const argv = needsValue ? ['svc', flag, 'x'] : ['svc', flag];
+      const argv = needsValue ? ['svc', flag, flag === '--stop-timeout' ? '5' : 'x'] : ['svc', flag];
       assert.ok(parseRunArgv(argv), `the fast path does not know ${flag} (add it or keep it oclif-only on purpose)`);
     }
   });

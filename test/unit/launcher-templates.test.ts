@@ -23,6 +23,16 @@ const EXPECTED: Record<string, { secrets: string[]; pkg: string }> = {
   postgres: { secrets: ['DSN'], pkg: '@bytebase/dbhub' },
   filesystem: { secrets: [], pkg: '@modelcontextprotocol/server-filesystem' },
   everything: { secrets: ['EVERYTHING_API_KEY'], pkg: '@modelcontextprotocol/server-everything' },
+  // issue 11 (npm pack, then the source: notion-mcp-server 2.5.2 bin/cli.mjs, mcp-linear 1.4.3 utils/config.js,
+  // sentry mcp-server 0.39.0 parse-*.js, stripe mcp 0.3.3 cli.js, mcp-server-supabase 0.13.0 cli.js,
+  // mcp-server-cloudflare 0.2.0 index.js, mcp-server-atlassian-jira 3.3.0 utils/transport.util.js)
+  notion: { secrets: ['NOTION_TOKEN'], pkg: '@notionhq/notion-mcp-server' },
+  linear: { secrets: ['LINEAR_API_TOKEN'], pkg: '@tacticlaunch/mcp-linear' },
+  sentry: { secrets: ['SENTRY_ACCESS_TOKEN'], pkg: '@sentry/mcp-server' },
+  stripe: { secrets: ['STRIPE_SECRET_KEY'], pkg: '@stripe/mcp' },
+  supabase: { secrets: ['SUPABASE_ACCESS_TOKEN'], pkg: '@supabase/mcp-server-supabase' },
+  cloudflare: { secrets: ['CLOUDFLARE_API_TOKEN'], pkg: '@cloudflare/mcp-server-cloudflare' },
+  atlassian: { secrets: ['ATLASSIAN_API_TOKEN', 'ATLASSIAN_SITE_NAME', 'ATLASSIAN_USER_EMAIL'], pkg: '@aashari/mcp-server-atlassian-jira' },
 };
 
 describe('built-in templates', () => {

@@ -83,14 +83,14 @@ describe('buildChildEnv', () => {
       parent,
       passthrough: ['LOG_LEVEL', 'GITHUB_PERSONAL_ACCESS_TOKEN'],
       overrides: { LOG_LEVEL: 'info', HOME: '/srv', GITHUB_PERSONAL_ACCESS_TOKEN: 'override' },
-      secrets: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_secret_value_123', PATH: 'secret-path' },
+      secrets: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_secret_value_123', PATH: '/secret/path' },
     });
     assert.equal(env.LOG_LEVEL, 'info');
     assert.equal(origin.LOG_LEVEL, 'override');
     assert.equal(env.HOME, '/srv');
     assert.equal(env.GITHUB_PERSONAL_ACCESS_TOKEN, 'ghp_secret_value_123');
     assert.equal(origin.GITHUB_PERSONAL_ACCESS_TOKEN, 'secret');
-    assert.equal(env.PATH, 'secret-path');
+    assert.equal(env.PATH, '/secret/path'); // an absolute one: relative PATH entries are dropped (test/unit/workdir.test.ts)
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /GITHUB_PERSONAL_ACCESS_TOKEN/);
     assert.ok(!warnings[0]!.includes('ghp_secret_value_123'));

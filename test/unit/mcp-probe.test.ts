@@ -131,6 +131,40 @@ describe('probeMcpServer (child process)', () => {
     );
   });
 
+  test('stderr is masked in every encoding: raw, base64, hex (both cases), URL-encoded', async () => {
+    const secret = 'p@ss w0rd/with+chars&more=values';
+    const file = script(
+      'encodings.mjs',
+      `const v = process.env.TOKEN, b = Buffer.from(v);\n` +
+        `process.stderr.write('x ' + [v, b.toString('base64'), b.toString('base64url'), b.toString('hex'), b.toString('hex').toUpperCase(), encodeURIComponent(v)].join(' | ') + '\\n');\n` +
+        `process.exit(2);\n`,
+    );
+    await assert.rejects(probeMcpServer({ file: process.execPath, args: [file], env: { TOKEN: secret }, cwd: tmp }, { timeoutMs: 5000, secretValues: [secret] }), (err: unknown) => {
+      assert.ok(err instanceof McpProbeError);
+      const b = Buffer.from(secret);
+      for (const form of [secret, b.toString('base64'), b.toString('hex'), b.toString('hex').toUpperCase(), encodeURIComponent(secret)]) {
+        assert.ok(!err.reason.includes(form), `leaks ${form}: ${err.reason}`);
+      }
+      // nor a large part of the hex form
+      assert.ok(!err.reason.includes(b.toString('hex').slice(0, 16)), err.reason);
+      assert.match(err.reason, /its last stderr line: x (\*\*\*\*\(\d+\)|p@ss\*\*\*\*\(\d+\))( \| (\*\*\*\*\(\d+\)|p@ss\*\*\*\*\(\d+\))){5}$/);
+      return true;
+    });
+  });
+
+  for (const ending of ['\\n', '']) {
+    test(`a server that prints a banner${ending ? '' : ' without a newline'} and never answers is reported by its banner, not as a plain timeout`, async () => {
+      const file = script(`banner-hang${ending ? '' : '-nonl'}.mjs`, `process.stdout.write('Server listening on stdio${ending}'); setInterval(() => {}, 1000);\n`);
+      await assert.rejects(probeMcpServer({ file: process.execPath, args: [file], env: {}, cwd: tmp }, { timeoutMs: 400 }), (err: unknown) => {
+        assert.ok(err instanceof McpProbeError);
+        assert.equal(err.kind, 'timeout');
+        assert.match(err.reason, /^the server printed "Server listening on stdio" on stdout and never answered initialize \(a stdio MCP server must print only JSON-RPC/);
+        assert.equal(err.details.banner, 'Server listening on stdio');
+        return true;
+      });
+    });
+  }
+
   test('a missing executable: not-found', async () => {
     await assert.rejects(probeMcpServer({ file: path.join(tmp, 'nope'), args: [], env: {}, cwd: tmp }), (err: unknown) => err instanceof McpProbeError && err.kind === 'not-found');
   });

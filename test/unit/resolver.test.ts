@@ -65,7 +65,7 @@ describe('resolver with fake clients', () => {
       vault: { vault_id: VAULT, endpoint: 'http://127.0.0.1:1' },
       auth: { method: 'api_key', config_file: '/nonexistent', profile: 'DEFAULT' },
       cache: { enabled: true, dir: path.join(root, 'cache'), ttl: 60, max_stale: 3600 },
-      resilience: { timeout_ms: 200, retries: 2, breaker_threshold: 1000, breaker_reset_ms: 60_000, concurrency: 3 },
+      resilience: { timeout_ms: 200, retries: 2, breaker_threshold: 1000, breaker_reset_ms: 60_000, concurrency: 3, deadline_ms: 30_000 },
     };
     ctx = { env: {}, cwd: root, homeDir: root, stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), now: Date.now };
     key = randomBytes(32);

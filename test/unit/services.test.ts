@@ -37,8 +37,8 @@ describe('selectEnvironment', () => {
     assert.deepEqual(selectEnvironment(service(), 'production').specs.map((s) => s.reference).slice(0, 1), ['github-token-prod?version=3']);
     assert.equal(selectEnvironment(service(), 'staging').specs[3]!.reference, 'staged?stage=PENDING');
   });
-  it('unknown environment warns and falls back to the default names', () => {
-    const sel = selectEnvironment(service(), 'qa');
+  it('an environment only resolver.yaml lists warns and falls back to the default names', () => {
+    const sel = selectEnvironment(service(), 'qa', { declared: ['qa'] });
     assert.equal(sel.environment, 'default');
     assert.match(sel.warnings[0]!, /no environment 'qa' \(known: production, staging\)/);
   });

@@ -28,7 +28,7 @@ describe('loadSettings', () => {
     await rm(userFile(), { force: true });
     await rm(systemFile(), { force: true });
     const { settings, sources } = await loadSettings(ctx());
-    assert.deepEqual(settings.resilience, { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 });
+    assert.deepEqual(settings.resilience, { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8, deadline_ms: 8000 });
     assert.deepEqual({ ...settings.cache, dir: undefined }, { enabled: true, dir: undefined, ttl: 3600, max_stale: 86400 });
     assert.equal(settings.cache.dir, path.join(root, 'cache/oci-vault-mcp'));
     assert.equal(sources['cache.ttl'], 'default');

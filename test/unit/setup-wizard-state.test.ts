@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OciProfileInfo } from '../../src/app/setup/oci-config.js';
+import { performWizardEffect } from '../../src/app/setup/wizard-effects.js';
 import { initialWizardState, reduceWizard, wizardEffect, type WizardConfig, type WizardEvent, type WizardState } from '../../src/app/setup/wizard-state.js';
 import { VaultError } from '../../src/core/errors.js';
 import { createVaultAccess } from '../../src/core/vault/access.js';
@@ -134,7 +135,7 @@ describe('setup wizard reducer', () => {
     assert.deepEqual(s.notes.at(-1), { text: 'could not store the passphrase: the keychain is locked', ok: false });
   });
 
-  it('creates a new profile: asks every value, appends after confirming, then continues with it', () => {
+  it('creates a new profile: asks every value, stages it, and adds it to the OCI config only at the last step', () => {
     let s = run([
       { type: 'newProfileChosen' },
       { type: 'answer', value: '/home/u/.oci/config' },
@@ -147,23 +148,32 @@ describe('setup wizard reducer', () => {
     assert.equal(s.step, 'new-confirm');
     assert.equal(reduceWizard(s, { type: 'confirmed', yes: false }).step, 'new-region', 'No goes back');
     s = reduceWizard(s, { type: 'confirmed', yes: true });
-    const append = wizardEffect(s)!;
-    assert.deepEqual(append, {
-      id: s.seq,
-      kind: 'append-profile',
-      file: '/home/u/.oci/config',
-      name: 'VAULTMCP',
-      profile: { tenancy: 'ocid1.tenancy.oc1..t', user: 'ocid1.user.oc1..u', fingerprint: '11:22', keyFile: '/home/u/.oci/k.pem', region: 'eu-frankfurt-1' },
-    });
-    const failed = reduceWizard(s, { type: 'profileAppendFailed', id: append.id, message: 'EACCES' });
+    const profileValues = { tenancy: 'ocid1.tenancy.oc1..t', user: 'ocid1.user.oc1..u', fingerprint: '11:22', keyFile: '/home/u/.oci/k.pem', region: 'eu-frankfurt-1' };
+    const stage = wizardEffect(s)!;
+    assert.deepEqual(stage, { id: s.seq, kind: 'stage-profile', name: 'VAULTMCP', profile: profileValues }, 'a private staged copy, not the user\'s file');
+    const failed = reduceWizard(s, { type: 'profileStageFailed', id: stage.id, message: 'ENOSPC' });
     assert.equal(failed.step, 'new-confirm');
-    assert.deepEqual(failed.notes, [{ text: 'could not add the profile: EACCES', ok: false }]);
-    s = reduceWizard(s, { type: 'profileAppended', id: append.id });
+    s = reduceWizard(s, { type: 'profileStaged', id: stage.id, file: '/tmp/staging/config-7' });
     assert.equal(s.step, 'auth');
     assert.equal(s.draft.profile, 'VAULTMCP');
-    assert.equal(s.draft.configFile, '/home/u/.oci/config');
+    assert.equal(s.draft.configFile, '/home/u/.oci/config', 'resolver.yaml will name the real file');
     s = run([{ type: 'authChosen', method: 'api_key' }, { type: 'answer', value: 'eu-frankfurt-1' }], s);
     assert.equal(s.step, 'compartment');
+    const list = wizardEffect(s)!;
+    assert.equal(list.kind === 'load-compartments' && list.answers.configFile, '/tmp/staging/config-7', 'the lists sign with the staged profile');
+    s = reduceWizard(loaded(s, [compartment]), { type: 'compartmentChosen', compartment });
+    s = reduceWizard(loaded(s, [vault]), { type: 'vaultChosen', vault });
+    s = reduceWizard(loaded(s, [key]), { type: 'keyChosen', key });
+    s = reduceWizard(loaded(s, 'ok'), { type: 'continue' });
+    assert.equal(s.step, 'review');
+    s = reduceWizard(s, { type: 'confirmed', yes: true, text: 'auth: { profile: VAULTMCP }\n' });
+    const append = wizardEffect(s)!;
+    assert.deepEqual(append, { id: s.seq, kind: 'append-profile', file: '/home/u/.oci/config', name: 'VAULTMCP', profile: profileValues }, 'the profile first');
+    const appendFailed = reduceWizard(s, { type: 'profileAppendFailed', id: append.id, message: 'EACCES' });
+    assert.equal(wizardEffect(appendFailed), undefined, 'no resolver.yaml naming a profile that was not added');
+    assert.match(appendFailed.notes.at(-1)!.text, /could not add the profile to \/home\/u\/\.oci\/config: EACCES; .*resolver\.yaml not written/);
+    s = reduceWizard(s, { type: 'profileAppended', id: append.id });
+    assert.deepEqual(wizardEffect(s), { id: s.seq, kind: 'write-resolver', file: config.resolverFile, text: 'auth: { profile: VAULTMCP }\n' }, 'then resolver.yaml');
   });
 
   it('an encrypted new key: its passphrase is not asked again', () => {
@@ -177,9 +187,25 @@ describe('setup wizard reducer', () => {
       { type: 'answer', value: 'eu-frankfurt-1' },
       { type: 'confirmed', yes: true },
     ]);
-    const after = run([{ type: 'profileAppended', id: wizardEffect(s)!.id }, { type: 'authChosen', method: 'api_key' }, { type: 'answer', value: 'eu-frankfurt-1' }], s);
+    const after = run([{ type: 'profileStaged', id: wizardEffect(s)!.id, file: '/tmp/s/config-1' }, { type: 'authChosen', method: 'api_key' }, { type: 'answer', value: 'eu-frankfurt-1' }], s);
     assert.equal(after.step, 'compartment');
     assert.equal(after.draft.passphrase, 'pw');
+  });
+
+  it('an OCID typed by hand when a list fails (or a vault list is empty) moves on with it', () => {
+    let s = run([{ type: 'profileChosen', configFile: '/home/u/.oci/config', profile, keyEncrypted: false }, { type: 'authChosen', method: 'api_key' }, { type: 'answer', value: 'us-ashburn-1' }]);
+    assert.equal(reduceWizard(s, { type: 'ocidTyped', id: compartment.id }), s, 'not while the list is loading');
+    s = reduceWizard(s, { type: 'listFailed', id: wizardEffect(s)!.id, error: new Error('timed out') });
+    s = reduceWizard(s, { type: 'ocidTyped', id: compartment.id });
+    assert.equal(s.step, 'vault');
+    assert.equal(s.draft.compartment?.id, compartment.id);
+    s = reduceWizard(loaded(s, []), { type: 'ocidTyped', id: vault.id });
+    assert.equal(s.step, 'key');
+    const keys = wizardEffect(s)!;
+    assert.ok(keys.kind === 'load-keys' && keys.managementEndpoint === '' && keys.answers.vaultId === vault.id, 'endpoint read with GetVault');
+    s = reduceWizard(reduceWizard(s, { type: 'listFailed', id: keys.id, error: new Error('x') }), { type: 'ocidTyped', id: key.id });
+    assert.equal(s.step, 'test');
+    assert.equal(s.draft.key?.id, key.id);
   });
 
   it('declining to replace resolver.yaml finishes with nothing written', () => {
@@ -230,5 +256,41 @@ describe('setup discovery on the vault layer', () => {
       kmsVaults: async () => ({ getVault: async () => ({ vault: { displayName: 'v', lifecycleState: 'ACTIVE' } }) }),
     };
     assert.match(await testSignedCall(accessWith(clients), 'ocid1.vault.oc1.iad.v'), /^api_key \(profile DEFAULT\): signed requests accepted; vault 'v' is ACTIVE \(\d+ ms\)$/);
+  });
+});
+
+describe('setup effects: list deadline', () => {
+  it('a list that never answers ends at --timeout-ms with "timed out after N ms" and its calls aborted', async () => {
+    let aborted = false;
+    const kmsVaults = { listVaults: () => new Promise(() => {}) };
+    const access = createVaultAccess({
+      settings: {} as never,
+      env: { env: {}, homeDir: '/nonexistent' },
+      policies: createVaultPolicies({ timeoutMs: 60_000, retries: 0, breakerThreshold: 100, breakerResetMs: 60_000 }),
+      clients: async () => ({ kmsVaults: async () => kmsVaults }) as never,
+    });
+    const outer = new AbortController();
+    const event = await performWizardEffect(
+      { id: 3, kind: 'load-vaults', answers: { configFile: '/c', profile: 'P', authMethod: 'api_key' }, compartmentId: 'ocid1.compartment.oc1..c' },
+      {
+        ctx: { env: {}, homeDir: '/nonexistent' },
+        errorText: String,
+        // the access as the effect uses it, noting when the list's signal aborts
+        access: () => ({
+          ...access,
+          list: (profile, what, page, hooks) => {
+            hooks?.signal?.addEventListener('abort', () => (aborted = true));
+            return access.list(profile, what, page, hooks);
+          },
+        }),
+        timeoutMs: 40,
+      },
+      outer.signal,
+    );
+    assert.equal(event.type, 'listFailed');
+    const error = (event as { error: VaultError }).error;
+    assert.ok(error instanceof VaultError && error.kind === 'timeout', String(error));
+    assert.equal(error.message, 'loading the vaults timed out after 40 ms');
+    assert.ok(aborted, 'the hung call was aborted');
   });
 });

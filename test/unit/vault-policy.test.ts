@@ -62,7 +62,7 @@ describe('vault call policy', () => {
     const t0 = performance.now();
     await assert.rejects(
       p.execute('read', (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => { aborted.push(true); reject(new Error('aborted')); })), { what: "secret 'a'" }),
-      (e: VaultError) => e.kind === 'timeout' && e.transient && /within 50 ms for secret 'a'/.test(e.message),
+      (e: VaultError) => e.kind === 'timeout' && e.transient && /timed out after 50 ms \(no answer\) for secret 'a'/.test(e.message),
     );
     assert.deepEqual(aborted, [true, true]);
     assert.ok(performance.now() - t0 < 400);
@@ -226,7 +226,7 @@ describe('call profiles', () => {
     let n = 0;
     await assert.rejects(
       p.execute('probe', (signal) => { n++; return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))); }, { what: 'the vault list' }),
-      (e: VaultError) => e.kind === 'timeout' && /within 30 ms for the vault list/.test(e.message),
+      (e: VaultError) => e.kind === 'timeout' && /timed out after 30 ms \(no answer\) for the vault list/.test(e.message),
     );
     assert.equal(n, 1);
   });

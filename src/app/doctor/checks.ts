@@ -1,6 +1,7 @@
 import type { AppContext } from '../../core/context.js';
 import { dockerChecks } from './docker.js';
 import { localChecks } from './local.js';
+import { principalChecks } from './principal.js';
 import type { DoctorCheck } from './runner.js';
 import { serviceChecks } from './services.js';
 import { settingsAndOciChecks } from './settings-and-oci.js';
@@ -17,8 +18,9 @@ export type { DoctorOptions } from './state.js';
  * VaultAccess, the services' run plans and resolved secrets) so nothing is loaded twice; secret values stay in
  * memory for the MCP handshake and are never part of any result.
  *
- * Check ids, in this order: settings, oci-config, key-file, key-fingerprint, auth, clock-skew, vault, master-key,
- * keychain, cache, service:<name>:definition, service:<name>:command, service:<name>:secrets,
+ * Check ids, in this order: settings, oci-config, key-file, key-fingerprint, session-token, auth, clock-skew, vault,
+ * master-key, principal (principal.ts), keychain, cache, service:<name>:definition, service:<name>:command,
+ * service:<name>:secrets,
  * service:<name>:handshake, docker-cli, docker-plugin.
  */
 export function buildDoctorChecks(ctx: AppContext, options: DoctorOptions = {}): DoctorCheck[] {
@@ -26,6 +28,7 @@ export function buildDoctorChecks(ctx: AppContext, options: DoctorOptions = {}):
   return [
     ...settingsAndOciChecks(state),
     ...vaultChecks(state),
+    ...principalChecks(state),
     ...localChecks(state),
     ...(options.services ?? []).flatMap((name) => serviceChecks(state, name, options.handshakeTimeoutMs)),
     ...dockerChecks(state),

@@ -11,7 +11,37 @@ export function localChecks(state: DoctorState): DoctorCheck[] {
   return [
     { id: 'keychain', title: 'OS keychain available and unlocked', run: () => checkKeychain(state) },
     { id: 'cache', title: 'Secret cache directory and entries', needs: ['settings'], runAfterFailure: true, run: () => checkCache(state) },
+    { id: 'config-trust', title: 'Settings and service files only you (or root) can write', run: () => checkConfigTrust(state) },
   ];
+}
+
+/**
+ * Every resolver.yaml and service file we would read, and their directories, under the rule `run` applies
+ * (core/config/trust.ts): a file someone else could write decides which command gets the secrets.
+ */
+async function checkConfigTrust(state: DoctorState): Promise<CheckOutcome> {
+  const [{ readdir, stat: statPath }, path, { ownershipProblem, directoryChainProblem }, { userConfigDir, systemConfigDir }, { serviceDirs }] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+    import('../../core/config/trust.js'),
+    import('../../core/config/paths.js'),
+    import('../../core/config/services/load.js'),
+  ]);
+  const files = [path.join(userConfigDir(state.ctx), 'resolver.yaml'), path.join(systemConfigDir(state.ctx), 'resolver.yaml')];
+  for (const { dir } of serviceDirs(state.ctx)) {
+    for (const entry of await readdir(dir).catch(() => [] as string[])) if (/\.(json|ya?ml)$/.test(entry)) files.push(path.join(dir, entry));
+  }
+  let checked = 0;
+  for (const file of files) {
+    const s = await statPath(file).catch(() => undefined);
+    if (!s) continue;
+    checked++;
+    const problem = ownershipProblem(file, s, false) ?? (await directoryChainProblem(path.dirname(file)));
+    if (problem) {
+      return fail(`${file}: ${problem.path === file ? '' : `its directory ${problem.path} is `}${problem.reason}; run refuses it`, problem.fix);
+    }
+  }
+  return pass(checked ? `${checked} file(s) checked: owned by you or root, not writable by others` : 'no settings or service files of your own (built-in templates only)');
 }
 
 async function checkKeychain(state: DoctorState): Promise<CheckOutcome> {
@@ -40,6 +70,12 @@ async function checkCache(state: DoctorState): Promise<CheckOutcome> {
   const { settings } = loaded;
   if (!settings.cache.enabled) return skip('cache.enabled is false');
   const dir = settings.cache.dir;
+  // the rule `run` applies (core/private-dir.ts): ours, not writable by others, in trusted directories
+  const { privateDirProblem } = await import('../../core/private-dir.js');
+  const problem = await privateDirProblem(dir);
+  if (problem) {
+    return fail(`${dir}: ${problem.path === dir ? '' : `${problem.path} is `}${problem.reason}; run refuses it`, `${problem.fix}; or set cache.dir (OCI_VAULT_CACHE_DIR) to a directory only you can write`);
+  }
   let st;
   try {
     st = await stat(dir);
@@ -47,9 +83,7 @@ async function checkCache(state: DoctorState): Promise<CheckOutcome> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return pass(`${dir} not created yet (created 0700 on first use)`);
     return fail(`cannot read ${dir} (${(err as NodeJS.ErrnoException).code})`, `fix the permissions of ${dir} or set cache.dir`);
   }
-  const mode = st.mode & 0o777;
-  const octal = mode.toString(8).padStart(4, '0');
-  if (process.platform !== 'win32' && mode & 0o077) return fail(`${dir} has mode ${octal}`, `chmod 700 ${dir}`);
+  const octal = (st.mode & 0o777).toString(8).padStart(4, '0');
   const { openSecretCacheDetailed } = await import('../../core/cache/secret-cache.js');
   const opened = await openSecretCacheDetailed(settings, state.ctx);
   if (!opened.cache) return warn(`${dir}, mode ${octal}; the disk cache is off for this run: no cache key (see the keychain check)`, 'fix the keychain check, or set VAULTMCP_CACHE_KEY to a base64 32-byte key');

@@ -84,9 +84,11 @@ async function checkHandshake(state: DoctorState, name: string, signal: AbortSig
   if (plan.executable instanceof Error) throw plan.executable;
   const secrets = Object.fromEntries((state.resolved.get(name)?.secrets ?? []).map((s) => [s.envVar, s.value]));
   const { env } = withSecrets(plan, secrets);
+  const { createRunDirectory } = await import('../../core/launcher/workdir.js');
+  const runDir = await createRunDirectory({ dir: plan.workdir, fresh: plan.workdirFresh });
   try {
     const r = await probeMcpServer(
-      { file: plan.executable, args: plan.command.slice(1), env, cwd: plan.workdir },
+      { file: plan.executable, args: plan.command.slice(1), env, cwd: runDir.path },
       { signal, secretValues: Object.values(secrets), clientName: 'docker-vaultmcp-doctor', clientVersion: state.options.version ?? '0.0.0' },
     );
     if (r.banner !== undefined) return fail(`server printed a banner on stdout: ${r.banner}`, BANNER_HINT);
@@ -96,5 +98,7 @@ async function checkHandshake(state: DoctorState, name: string, signal: AbortSig
     if (!(err instanceof McpProbeError)) throw err;
     if (err.details.banner !== undefined) return fail(err.reason, BANNER_HINT);
     return fail(err.reason, `run \`docker vaultmcp run ${name} --test\` and the server command by hand to see its own error output`);
+  } finally {
+    await runDir.remove();
   }
 }

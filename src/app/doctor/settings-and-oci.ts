@@ -1,4 +1,5 @@
 import { access, constants, readFile, stat } from 'node:fs/promises';
+import { describeExpiry, sessionTokenFix, sessionTokenTimes } from '../../core/vault/session-token.js';
 import { isEncryptedPem, keyFingerprint } from '../setup/api-key.js';
 import type { CheckOutcome, DoctorCheck } from './runner.js';
 import { fail, pass, skip, warn, type DoctorState } from './state.js';
@@ -14,6 +15,7 @@ export function settingsAndOciChecks(state: DoctorState): DoctorCheck[] {
     { id: 'oci-config', title: 'OCI config file and profile', needs: ['settings'], runAfterFailure: true, run: () => checkOciConfig(state) },
     { id: 'key-file', title: 'API key file readable, mode 0600', needs: ['oci-config'], run: () => checkKeyFile(state) },
     { id: 'key-fingerprint', title: 'Fingerprint in the profile matches the key', needs: ['key-file'], run: () => checkFingerprint(state) },
+    { id: 'session-token', title: 'Session token not expired (session_token auth)', needs: ['oci-config'], run: () => checkSessionToken(state) },
   ];
 }
 
@@ -39,7 +41,7 @@ async function checkOciConfig(state: DoctorState): Promise<CheckOutcome> {
   if (!loaded) return skip('skipped: the settings could not be loaded');
   const { settings } = loaded;
   const { method, config_file: file, profile } = settings.auth;
-  if (method === 'instance_principal' || method === 'resource_principal') return skip(`auth.method is ${method}: no OCI config file is used`);
+  if (method !== 'api_key' && method !== 'session_token') return skip(`auth.method is ${method}: no OCI config file is used`);
   const values = await state.profile();
   const required = method === 'session_token' ? ['tenancy', 'key_file', 'security_token_file'] : ['tenancy', 'user', 'fingerprint', 'key_file'];
   const missing = required.filter((k) => !values[k]);
@@ -89,4 +91,32 @@ async function checkFingerprint(state: DoctorState): Promise<CheckOutcome> {
     return fail(`fingerprint= says ${declared || '(none)'} but ${keyFile} has ${actual}`, `set fingerprint=${actual} in [${settings.auth.profile}] if that is the key uploaded to OCI, else fix key_file=`);
   }
   return pass(`${actual}${isEncryptedPem(pem) ? ' (encrypted key, passphrase found)' : ''}`);
+}
+
+/** Minutes before expiry from which a session token is reported as expiring soon (warn). */
+const SESSION_WARN_MS = 10 * 60_000;
+
+/**
+ * session_token profiles: the token file's JWT `exp` (and `sess_exp`, the refresh limit). Expired → fail with
+ * `oci session refresh` or `oci session authenticate`; within 10 minutes of expiry → warn; other methods → skip.
+ */
+async function checkSessionToken(state: DoctorState): Promise<CheckOutcome> {
+  const { settings } = await state.loaded();
+  const { method, profile } = settings.auth;
+  if (method !== 'session_token') return skip(`auth.method is ${method}: no session token`);
+  const values = await state.profile();
+  const file = state.expandHome(values.security_token_file!);
+  let token: string;
+  try {
+    token = await readFile(file, 'utf8');
+  } catch (err) {
+    return fail(`cannot read the session token file ${file} (${(err as NodeJS.ErrnoException).code})`, `run \`oci session authenticate --profile-name ${profile}\``);
+  }
+  const now = state.ctx.now();
+  const times = sessionTokenTimes(token);
+  if (!times) return warn(`${file} is not a JWT with an expiry: cannot tell when it expires`, `run \`oci session authenticate --profile-name ${profile}\` if requests are refused (401)`);
+  const when = describeExpiry(times, now);
+  if (times.expiresAt <= now) return fail(`the session token of profile ${profile} ${when}`, sessionTokenFix(profile, times, now));
+  if (times.expiresAt - now < SESSION_WARN_MS) return warn(`the session token of profile ${profile} ${when} (in ${Math.ceil((times.expiresAt - now) / 60_000)} min)`, sessionTokenFix(profile, times, now));
+  return pass(`the session token of profile ${profile} ${when}`);
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { VaultError } from '../../core/errors.js';
 import type { CheckOutcome, DoctorCheck } from './runner.js';
-import { fail, pass, skip, warn, type DoctorState } from './state.js';
+import { fail, pass, skip, warn, type DoctorState } from './state.js';import { describeExpiry, sessionTokenFix } from '../../core/vault/session-token.js';
+
 
 /** Clock skew thresholds, seconds. */
 export const SKEW_WARN_SECONDS = 60;
@@ -44,6 +45,12 @@ async function checkAuth(state: DoctorState, signal: AbortSignal): Promise<Check
     const e = vaultErrorOf(err);
     if (e.kind === 'not_found') return pass(`${who}: signed request accepted (404 for a probe name, as expected)`);
     if (e.kind === 'forbidden') return warn(`${who}: authenticated, but not authorized (403)`, e.hint ?? '');
+    const session = (await access.clients()).auth?.session;
+    if (e.kind === 'auth' && session) {
+      // under session_token a 401 is an expired or revoked session token, not an API key problem
+      const expiry = session.times ? `; the session token ${describeExpiry(session.times, state.ctx.now())}` : '';
+      return fail(`the vault rejected the session token of ${who} (401)${expiry}`, sessionTokenFix(session.profile, session.times, state.ctx.now()));
+    }
     if (e.kind === 'auth') {
       return fail(`the vault rejected the signature of ${who} (401)`, 'check that the API key (key_file) is the one uploaded for this user, the fingerprint, and the clock (see clock-skew)');
     }

@@ -1,4 +1,5 @@
 import type { AppContext } from '../../core/context.js';
+import { UsageError } from '../../core/errors.js';
 import type { LoadedSettings, Settings } from '../../core/config/settings/index.js';
 import type { ServiceDefinition, ServiceSelection } from '../../core/config/services/index.js';
 
@@ -16,8 +17,13 @@ export interface RunPlan {
   selection: ServiceSelection;
   /** target_command plus the extra arguments. */
   command: string[];
-  /** The server's working directory (created private and empty unless the service or `--cwd` names one). */
+  /**
+   * The server's working directory as the service or `--cwd` names it; by default (`workdirFresh`) the private base
+   * directory in which each launch gets a new empty directory of its own (createRunDirectory), removed after it.
+   */
   workdir: string;
+  /** True when each launch runs in a new empty private directory inside `workdir`. */
+  workdirFresh: boolean;
   /** The server's environment without secrets (allowlisted parent variables, passthrough_env, env_overrides). */
   baseEnv: Record<string, string>;
   /** Where each variable of `baseEnv` came from (names only, for `--verbose`). */
@@ -39,7 +45,7 @@ export interface RunPlan {
  */
 export async function planRun(
   ctx: AppContext,
-  request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[] },
+  request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[]; command?: readonly string[]; secrets?: readonly string[]; envFile?: string },
   options: { settings?: LoadedSettings; onSettings?: (settings: LoadedSettings) => void } = {},
 ): Promise<RunPlan> {
   const [{ loadSettings }, { loadService, selectEnvironment }] = await Promise.all([
@@ -47,21 +53,36 @@ export async function planRun(
     import('../../core/config/services/index.js'),
   ]);
   const settingsLoading = options.settings ? Promise.resolve(options.settings) : loadSettings(ctx, { configFile: request.config });
-  const serviceLoading = loadService(request.service, ctx);
+  // run -- COMMAND: an in-memory service definition from --secret/--env-file (adhoc.ts), planned like any other
+  const serviceLoading = request.command
+    ? import('./adhoc.js').then(({ adhocService }) => adhocService(ctx, { command: request.command!, secrets: request.secrets, envFile: request.envFile }))
+    : request.secrets?.length || request.envFile
+      ? Promise.reject(adhocOnly())
+      : loadService(request.service, ctx);
   serviceLoading.catch(() => {}); // reported below, after any settings error
   const loaded = await settingsLoading;
   options.onSettings?.(loaded);
   const service = await serviceLoading;
-  const selection = selectEnvironment(service, request.env ?? loaded.environment);
+  let selection: ServiceSelection;
+  try {
+    selection = selectEnvironment(service, request.env ?? loaded.environment, { declared: loaded.settings.environments });
+  } catch (err) {
+    // the environment came from OCI_VAULT_ENVIRONMENT, not from a flag: say so, and where to fix it
+    if (request.env === undefined && loaded.environment !== undefined && (err as Error).name === 'UsageError') {
+      const { UsageError } = await import('../../core/errors.js');
+      throw new UsageError(`${(err as Error).message} (from OCI_VAULT_ENVIRONMENT)`, 'fix or unset OCI_VAULT_ENVIRONMENT, or pass --env');
+    }
+    throw err;
+  }
   const command = [...service.target_command, ...(request.extraArgs ?? [])];
 
-  const { buildChildEnv, resolveExecutable, serverWorkingDirectory } = await import('../../core/launcher/index.js');
+  const { buildChildEnv, lookupDirectory, resolveExecutable, serverWorkdir } = await import('../../core/launcher/index.js');
   const base = buildChildEnv({ parent: ctx.env, passthrough: service.passthrough_env, overrides: selection.overrides });
   // Not the caller's directory by default: a cloned repository's node_modules/.npmrc must not pick the server.
-  const workdir = await serverWorkingDirectory(ctx, request.cwd ?? service.cwd);
+  const workdir = await serverWorkdir(ctx, request.cwd ?? service.cwd);
   let executable: string | Error;
   try {
-    executable = resolveExecutable(command[0]!, base.env, workdir);
+    executable = resolveExecutable(command[0]!, base.env, lookupDirectory(workdir));
   } catch (err) {
     executable = err as Error;
   }
@@ -71,12 +92,17 @@ export async function planRun(
     service,
     selection,
     command,
-    workdir,
+    workdir: workdir.dir,
+    workdirFresh: workdir.fresh,
     baseEnv: base.env,
     baseOrigins: base.origin,
     executable,
     warnings: selection.warnings,
   };
+}
+
+function adhocOnly(): Error {
+  return new UsageError('--secret and --env-file are for `run -- COMMAND`', "declare a service's secrets in its service file (`docker vaultmcp service add`), or run the command directly: run --secret VAR=REF -- COMMAND");
 }
 
 /**

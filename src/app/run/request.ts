@@ -18,6 +18,14 @@ export interface RunRequest {
    * (default: the service's `watch.interval`, else 300); `strict` is `--watch-strict`.
    */
   watch?: { intervalS?: number; strict?: boolean };
+  /** `--stop-timeout` in ms: SIGTERM → SIGKILL of the server's process group; default 10 000. */
+  stopTimeoutMs?: number;
   /** Arguments after `--`, verbatim; appended to target_command. */
   extraArgs: string[];
+  /** `run -- COMMAND [ARGS…]` without a service file: the command (then `service` is '' and extraArgs empty). */
+  command?: string[];
+  /** `--secret VAR=REF`, repeatable (only with `command`). */
+  secrets?: string[];
+  /** `--env-file FILE` (only with `command`): dotenv; reference values are resolved, others passed literally. */
+  envFile?: string;
 }

@@ -84,6 +84,15 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
   const { report, resolver } = await resolvePlanSecrets(ctx, plan, request, await keychain, emit);
   phase('secrets');
   try {
+    // An environment variable is a C string: a value with a NUL byte cannot be passed (spawn would refuse it).
+    // Said before --test reports anything as resolved, and before anything starts.
+    const withNul = report.secrets.filter((s) => s.value.includes('\0'));
+    if (withNul.length) {
+      throw new UsageError(
+        `the value of ${withNul.map((s) => `${s.envVar} (${s.reference})`).join(', ')} contains a NUL byte, which an environment variable cannot carry`,
+        'store the value without NUL bytes (e.g. base64-encode binary content) with `docker vaultmcp secret upload NAME`',
+      );
+    }
     if (request.test) {
       return { kind: 'tested', ok: !report.failures.some((f) => f.required), plan, report };
     }
@@ -119,26 +128,33 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
         intervalMs: intervalS * 1000,
         strict: watch.strict ?? plan.service.watch?.strict ?? false,
         onLine: (message) => emit({ type: 'watch', message }),
+        ...(request.stopTimeoutMs !== undefined ? { stopTimeoutMs: request.stopTimeoutMs } : {}),
         ...deps.watch,
       });
       return { kind: 'exited', exitCode };
     }
     revalidateSoon(10_000);
-    const { launch } = await import('../../core/launcher/index.js');
+    const { createRunDirectory, launch } = await import('../../core/launcher/index.js');
+    // A new empty private directory per launch (unless one was named): nothing another server left can run here.
+    const runDir = await createRunDirectory({ dir: plan.workdir, fresh: plan.workdirFresh });
     const result = await launch({
       command: plan.command,
       file: plan.executable as string,
       env: child.env,
-      cwd: plan.workdir,
+      cwd: runDir.path,
       stdin: ctx.stdin,
       stdout: ctx.stdout,
       stderr: 'inherit',
+      ...(request.stopTimeoutMs !== undefined ? { stopTimeoutMs: request.stopTimeoutMs } : {}),
       onEvent: (e) => {
         if (e.type === 'first-output') revalidateSoon(1000);
         if (e.type === 'spawned') phase('spawned');
         emit({ type: 'launcher', event: e });
       },
-    }).finally(() => clearTimeout(revalidation));
+    }).finally(() => {
+      clearTimeout(revalidation);
+      return runDir.remove();
+    });
     return { kind: 'exited', exitCode: result.exitCode };
   } finally {
     await resolver?.close().catch(() => {});

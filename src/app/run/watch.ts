@@ -32,6 +32,8 @@ export interface WatchOptions {
   random?: () => number;
   timers?: Timers;
   signals?: WatchSignalSource;
+  /** `--stop-timeout`: ms between SIGTERM and SIGKILL of a server's process group; default 10 000. */
+  stopTimeoutMs?: number;
   /** One values-free line for stderr. */
   onLine: (line: string) => void;
   onSwitchEvent?: (event: SessionSwitchEvent) => void;
@@ -54,7 +56,7 @@ export function jittered(intervalMs: number, random: number): number {
  * @returns the exit code: the current server's, or 128+N for a signal; 3 when `strict` and a switch failed
  */
 export async function runWatched(ctx: AppContext, plan: RunPlan, report: ResolutionReport, resolver: Resolver, options: WatchOptions): Promise<number> {
-  const [{ startServerProcess }, { SessionSwitch }, { exitCodeOf, FORWARDED_SIGNALS }] = await Promise.all([
+  const [{ startServerProcess }, { SessionSwitch }, { createRunDirectory, DEFAULT_STOP_TIMEOUT_MS, exitCodeOf, FORWARDED_SIGNALS }] = await Promise.all([
     import('../../core/launcher/server-process.js'),
     import('../../core/mcp/session-switch.js'),
     import('../../core/launcher/index.js'),
@@ -62,14 +64,27 @@ export async function runWatched(ctx: AppContext, plan: RunPlan, report: Resolut
   const timers: Timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms).unref(), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   const signals = options.signals ?? (process as unknown as WatchSignalSource);
   const random = options.random ?? Math.random;
-  const start = (secrets: ResolutionReport) =>
-    startServerProcess({
-      file: plan.executable as string,
-      command: plan.command,
-      env: withSecrets(plan, Object.fromEntries(secrets.secrets.map((s) => [s.envVar, s.value]))).env,
-      cwd: plan.workdir,
-      stderr: 'inherit',
-    });
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  const stdinGraceMs = 2000;
+  /** One server: its own fresh private directory (removed when it has exited) and parent-death watchdog. */
+  const start = async (secrets: ResolutionReport) => {
+    const runDir = await createRunDirectory({ dir: plan.workdir, fresh: plan.workdirFresh });
+    try {
+      const server = await startServerProcess({
+        file: plan.executable as string,
+        command: plan.command,
+        env: withSecrets(plan, Object.fromEntries(secrets.secrets.map((s) => [s.envVar, s.value]))).env,
+        cwd: runDir.path,
+        stderr: 'inherit',
+        watchdog: { stopTimeoutMs, stdinGraceMs },
+      });
+      void server.exited.then(() => runDir.remove());
+      return server;
+    } catch (err) {
+      await runDir.remove();
+      throw err;
+    }
+  };
 
   const relay = new SessionSwitch({
     client: { stdin: ctx.stdin, stdout: ctx.stdout },
@@ -77,6 +92,8 @@ export async function runWatched(ctx: AppContext, plan: RunPlan, report: Resolut
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
     ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
     timers,
+    stdinGraceMs,
+    killGraceMs: stopTimeoutMs,
     onEvent: (e) => {
       options.onSwitchEvent?.(e);
       if (e.type === 'switched') {

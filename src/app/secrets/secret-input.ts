@@ -5,6 +5,7 @@ import type { AppContext } from '../../core/context.js';
 import { UsageError, VaultMcpError } from '../../core/errors.js';
 import { expandPath } from '../../core/config/paths.js';
 import { SECRET_NAME_PATTERN } from '../../core/vault/refs.js';
+import { credentialRefusal, credentialShape } from '../../core/credential-shape.js';
 
 /**
  * Where a secret value comes from when we write one to the vault: stdin (piped), a file, a masked TTY prompt or
@@ -38,6 +39,8 @@ export interface SecretValue {
  * @throws UsageError (exit 2) naming the rule; the message shows the name only when it is short and printable
  */
 export function validateSecretName(name: string): void {
+  const shape = credentialShape(name);
+  if (shape) throw new UsageError(credentialRefusal('the secret NAME', shape), 'give the name to store it under (e.g. github-token) and pass the value on stdin or at the prompt');
   if (SECRET_NAME_PATTERN.test(name) && name.length <= MAX_SECRET_NAME_LENGTH) return;
   const shown = /^[\x20-\x7e]{1,80}$/.test(name) ? ` '${name}'` : '';
   if (name.length === 0) throw new UsageError('the secret name is empty', 'give a name such as github-token');
@@ -195,4 +198,16 @@ export async function readSecretValue(
   if (options.trim && (value.source === 'stdin' || value.source === 'file')) value.bytes = trimOneNewline(value.bytes);
   validateSecretValue(value.bytes);
   return value;
+}
+
+/**
+ * The note `secret upload` and `secret rotate` print when a piped or file value ends with a newline that will be
+ * stored (`echo` adds one), or undefined when there is nothing to say (prompted/generated values, `--trim`).
+ * @param value the value read (`source`, `bytes`)
+ */
+export function trailingNewlineNote(value: { source: string; bytes: Buffer }, trim: boolean): string | undefined {
+  if ((value.source === 'stdin' || value.source === 'file') && !trim && value.bytes.at(-1) === 0x0a) {
+    return 'note: the value ends with a newline, which is stored as part of it (use --trim to strip one)';
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@ import type { AppContext } from '../../core/context.js';
 import { CommandNotFoundError, UsageError, VaultError, VaultMcpError } from '../../core/errors.js';
 import { buildChildEnv } from '../../core/launcher/env.js';
 import { resolveExecutable } from '../../core/launcher/executable.js';
-import { serverWorkingDirectory } from '../../core/launcher/workdir.js';
+import { createRunDirectory, serverWorkdir } from '../../core/launcher/workdir.js';
 import { formatSecretRef } from '../../core/vault/refs.js';
 import type { SecretSpec, ServiceDefinition } from '../../core/config/services/index.js';
 import type { SecretAdmin } from '../../core/vault/admin.js';
@@ -184,18 +184,23 @@ export async function rotateVerified(options: {
   const { env } = buildChildEnv({ parent: options.ctx.env, passthrough: service.passthrough_env, overrides: options.overrides, secrets: { ...otherValues, ...injected } });
 
   if (options.signal?.aborted) throw new VaultMcpError('interrupted; nothing was written', { exitCode: 130 });
-  const written = await admin.addVersion(secret, options.bytes);
+  // a new empty directory of its own, as `run` gives the server; made before the write (a bad `cwd`: nothing written)
+  const runDir = await createRunDirectory(await serverWorkdir(options.ctx, service.cwd));
+  const written = await admin.addVersion(secret, options.bytes).catch(async (err: unknown) => {
+    await runDir.remove();
+    throw err;
+  });
   options.onEvent?.({ type: 'written', versionNumber: written.versionNumber, previousVersionNumber: written.previousVersionNumber });
   options.onEvent?.({ type: 'verifying', service: service.name, command: service.target_command[0] ?? '' });
   try {
     const report = await verifyMcpServer({
       command: service.target_command,
       env,
-      cwd: await serverWorkingDirectory(options.ctx, service.cwd),
+      cwd: runDir.path,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       secretValues: [newValue, ...Object.values(otherValues)],
-    });
+    }).finally(() => runDir.remove());
     options.onEvent?.({ type: 'verified', report });
     return { ...written, verify: report };
   } catch (err) {

@@ -8,6 +8,7 @@ import { userConfigDir } from '../../core/config/paths.js';
 import { settingsFileSchema, type AuthMethod, type Settings } from '../../core/config/settings/schema.js';
 import { validate } from '../../core/config/settings/load.js';
 import { writeFileAtomic } from '../../core/atomic-file.js';
+import { directoryChainProblem, trustError } from '../../core/config/trust.js';
 
 /** Everything setup asks; becomes the `vault` and `auth` sections of resolver.yaml. */
 export interface SetupAnswers {
@@ -36,7 +37,7 @@ export function draftSettings(a: Partial<SetupAnswers> & Pick<SetupAnswers, 'con
     vault: { region: a.region, vault_id: a.vaultId, compartment_id: a.compartmentId, key_id: a.keyId, endpoint: a.endpoint?.replace(/\/+$/, '') },
     auth: { method: a.authMethod, config_file: a.configFile, profile: a.profile },
     cache: { enabled: false, dir: '', ttl: 3600, max_stale: 86400 },
-    resilience: { timeout_ms: 10_000, retries: 0, breaker_threshold: 5, breaker_reset_ms: 60_000, concurrency: 4 },
+    resilience: { timeout_ms: 10_000, retries: 0, breaker_threshold: 5, breaker_reset_ms: 60_000, concurrency: 4, deadline_ms: 30_000 },
   };
 }
 
@@ -117,6 +118,10 @@ export async function readExistingResolver(file: string): Promise<string | undef
  */
 export async function writeResolverYaml(file: string, text: string, now = new Date()): Promise<{ backup?: string }> {
   let backup: string | undefined;
+  // A file `run` would then refuse (config/trust.ts) is not written: the fix is the user's (we never re-mode a
+  // directory we did not create; the ones we create are 0700).
+  const problem = await directoryChainProblem(path.dirname(file));
+  if (problem) throw trustError(problem, 'settings file', file);
   try {
     if ((await readExistingResolver(file)) !== undefined) backup = await copyToFreshBackup(file, now);
     await writeFileAtomic(file, text, { mode: 0o600, followSymlink: true });

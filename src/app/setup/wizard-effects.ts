@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { AppContext } from '../../core/context.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, VaultError } from '../../core/errors.js';
 import { createVaultAccess, type VaultAccess } from '../../core/vault/access.js';
-import { listCompartments, listKeys, listVaults, testSignedCall } from '../../core/vault/discovery.js';
+import { listCompartments, listKeys, listVaults, testSignedCall, vaultManagementEndpoint } from '../../core/vault/discovery.js';
 import { isEncryptedPem } from './api-key.js';
 import { appendOciProfile } from './oci-config.js';
 import { storePassphrase } from './passphrase.js';
@@ -17,6 +18,13 @@ export interface WizardEffectDeps {
   errorText: (err: unknown) => string;
   /** builds the vault access of the answers so far (default: createVaultAccess over draftSettings) */
   access?: (answers: DraftAnswers, passphrase: string | undefined) => VaultAccess;
+  /**
+   * A private (0700) temporary directory for a new profile until the last step writes it to the user's OCI config
+   * (the caller creates and removes it); without it a new profile cannot be used before the last step.
+   */
+  stagingDir?: string;
+  /** deadline of a live list or the test call (ms), like each doctor check's; default 10 000 */
+  timeoutMs?: number;
 }
 
 /**
@@ -31,27 +39,62 @@ export async function performWizardEffect(effect: Exclude<WizardEffect, { kind: 
   const accessFor = (answers: DraftAnswers, passphrase: string | undefined): VaultAccess =>
     deps.access?.(answers, passphrase) ??
     createVaultAccess({ settings: draftSettings(answers), env: deps.ctx, lookupPassphrase: async () => passphrase });
-  const load = async (run: () => Promise<unknown>): Promise<WizardEvent> => {
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  // Each live list or test call has one deadline, like each doctor check: at it the calls are aborted and the step
+  // shows "timed out after N ms" with retry and the OCID typed by hand.
+  const load = async (what: string, run: (signal: AbortSignal) => Promise<unknown>): Promise<WizardEvent> => {
+    const controller = new AbortController();
+    const cancel = () => controller.abort();
+    signal?.addEventListener('abort', cancel);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<WizardEvent>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        resolve({
+          type: 'listFailed',
+          id,
+          error: new VaultError(`loading ${what} timed out after ${timeoutMs} ms`, { kind: 'timeout', hint: 'check the network and the region (or --endpoint); setup --timeout-ms sets the limit' }),
+        });
+      }, timeoutMs);
+    });
+    const work = run(controller.signal).then(
+      (value): WizardEvent => ({ type: 'listLoaded', id, value }),
+      (error): WizardEvent => ({ type: 'listFailed', id, error }),
+    );
     try {
-      return { type: 'listLoaded', id, value: await run() };
-    } catch (error) {
-      return { type: 'listFailed', id, error };
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
     }
   };
   switch (effect.kind) {
     case 'load-compartments':
-      return load(async () => {
+      return load('the compartments', async (signal) => {
         const access = accessFor(effect.answers, effect.passphrase);
         const tenancy = (await access.clients()).auth?.tenancyId ?? (await tenancyOf(effect.answers.configFile));
         if (!tenancy) throw new ConfigError('the tenancy OCID is not known for this auth method');
         return listCompartments(access, tenancy, signal);
       });
     case 'load-vaults':
-      return load(() => listVaults(accessFor(effect.answers, effect.passphrase), effect.compartmentId, signal));
+      return load('the vaults', (signal) => listVaults(accessFor(effect.answers, effect.passphrase), effect.compartmentId, signal));
     case 'load-keys':
-      return load(() => listKeys(accessFor(effect.answers, effect.passphrase), effect.managementEndpoint, effect.compartmentId, signal));
+      return load('the keys', async (signal) => {
+        const access = accessFor(effect.answers, effect.passphrase);
+        // a vault typed by hand: its management endpoint (where keys are listed) comes from GetVault
+        const endpoint = effect.managementEndpoint || (await vaultManagementEndpoint(access, effect.answers.vaultId!, signal));
+        return listKeys(access, endpoint, effect.compartmentId, signal);
+      });
     case 'test-call':
-      return load(() => testSignedCall(accessFor(effect.answers, effect.passphrase), effect.vaultId, signal));
+      return load('a signed call', (signal) => testSignedCall(accessFor(effect.answers, effect.passphrase), effect.vaultId, signal));
+    case 'stage-profile': {
+      if (!deps.stagingDir) return { type: 'profileStageFailed', id, message: 'no private directory for the new profile' };
+      const file = path.join(deps.stagingDir, `config-${id}`);
+      return appendOciProfile(file, effect.name, effect.profile, deps.ctx.homeDir).then(
+        (): WizardEvent => ({ type: 'profileStaged', id, file }),
+        (err): WizardEvent => ({ type: 'profileStageFailed', id, message: deps.errorText(err) }),
+      );
+    }
     case 'append-profile':
       return appendOciProfile(effect.file, effect.name, effect.profile, deps.ctx.homeDir).then(
         (): WizardEvent => ({ type: 'profileAppended', id }),

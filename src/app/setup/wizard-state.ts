@@ -72,6 +72,13 @@ export interface WizardDraft {
   newUser?: string;
   newKeyFile?: string;
   newFingerprint?: string;
+  /**
+   * A new profile confirmed but not yet added to `newFile` (it is added at the last step): a private temporary OCI
+   * config file with only that profile, which the live lists and the test call sign with meanwhile.
+   */
+  stagedConfigFile?: string;
+  /** the resolver.yaml text confirmed at the review step, written once the new profile is added */
+  resolverText?: string;
 }
 
 /** A line of the wizard's log (shown at the end; the last failed one also under the current step). */
@@ -88,6 +95,7 @@ export type WizardLoad =
 
 /** An action the user confirmed, under way. */
 export type WizardAction =
+  | { kind: 'stage-profile'; name: string; profile: NewOciProfile }
   | { kind: 'append-profile'; file: string; name: string; profile: NewOciProfile }
   | { kind: 'write-resolver'; file: string; text: string }
   | { kind: 'store-passphrase'; profile: string; passphrase: string }
@@ -140,6 +148,8 @@ export type WizardEvent =
   | { type: 'compartmentChosen'; compartment: CompartmentChoice }
   | { type: 'vaultChosen'; vault: VaultChoice }
   | { type: 'keyChosen'; key: KeyChoice | null }
+  /** an OCID typed by hand at the compartment, vault or key step (when the list fails, or instead of picking) */
+  | { type: 'ocidTyped'; id: string }
   /** Enter after the test call */
   | { type: 'continue' }
   /** a yes/no answer: new-confirm, store-pass, review (with the previewed `text`), plugin */
@@ -147,6 +157,8 @@ export type WizardEvent =
   | { type: 'listLoaded'; id: number; value: unknown }
   | { type: 'listFailed'; id: number; error: unknown }
   | { type: 'retry' }
+  | { type: 'profileStaged'; id: number; file: string }
+  | { type: 'profileStageFailed'; id: number; message: string }
   | { type: 'profileAppended'; id: number }
   | { type: 'profileAppendFailed'; id: number; message: string }
   | { type: 'resolverWritten'; id: number; backup?: string }
@@ -192,6 +204,7 @@ export function reduceWizard(state: WizardState, event: WizardEvent): WizardStat
         profileHasPassphrase: event.profile.hasPassphrase,
         authMethod: config.defaults.authMethod ?? (event.profile.hasSessionToken && !event.profile.user ? 'session_token' : 'api_key'),
         passphrase: undefined,
+        stagedConfigFile: undefined,
       });
     case 'newProfileChosen':
       return state.step === 'profile' ? go(state, 'new-file') : state;
@@ -234,12 +247,17 @@ export function reduceWizard(state: WizardState, event: WizardEvent): WizardStat
       switch (state.step) {
         case 'new-confirm':
           if (!event.yes) return back(state);
-          return act(state, { kind: 'append-profile', file: draft.newFile!, name: draft.newName!, profile: newProfileOf(draft) });
+          // nothing is written to the user's OCI config until the last step: a private staged copy signs meanwhile
+          return act(state, { kind: 'stage-profile', name: draft.newName!, profile: newProfileOf(draft) });
         case 'store-pass':
           return go(state, 'review', { storePass: event.yes });
         case 'review':
           if (!event.yes) return { ...note(state, `${config.resolverFile} left unchanged`, false), outcome: 'finished' };
           if (event.text === undefined) return state;
+          if (draft.stagedConfigFile) {
+            const s = { ...state, draft: { ...draft, resolverText: event.text } };
+            return act(s, { kind: 'append-profile', file: draft.newFile!, name: draft.newName!, profile: newProfileOf(draft) });
+          }
           return act(state, { kind: 'write-resolver', file: config.resolverFile, text: event.text });
         case 'plugin': {
           const plan = config.pluginPlan;
@@ -258,9 +276,24 @@ export function reduceWizard(state: WizardState, event: WizardEvent): WizardStat
     case 'retry':
       if (state.load?.status !== 'failed') return state;
       return { ...state, load: { status: 'loading', attempt: state.load.attempt + 1 }, seq: state.seq + 1 };
-    case 'profileAppended':
+    case 'ocidTyped': {
+      const typed = state.load?.status === 'loaded' || state.load?.status === 'failed';
+      if (!typed) return state;
+      if (state.step === 'compartment') return go(state, 'vault', { compartment: { id: event.id, name: event.id, path: event.id, isRoot: false } });
+      // the management endpoint of a typed vault is read with GetVault when its keys are listed (wizard-effects.ts)
+      if (state.step === 'vault') return go(state, 'key', { vault: { id: event.id, displayName: event.id, lifecycleState: 'UNKNOWN', managementEndpoint: '' } });
+      if (state.step === 'key') return go(state, 'test', { key: { id: event.id, displayName: event.id, lifecycleState: 'UNKNOWN' } });
+      return state;
+    }
+    case 'profileAppended': {
       if (!awaits(state, event.id, 'append-profile')) return state;
-      return go(note(done(state), `added profile [${draft.newName}] to ${draft.newFile}`), 'auth', {
+      const s = note(done(state), `added profile [${draft.newName}] to ${draft.newFile}`);
+      return act({ ...s, draft: { ...draft, stagedConfigFile: undefined, resolverText: undefined } }, { kind: 'write-resolver', file: config.resolverFile, text: draft.resolverText! });
+    }
+    case 'profileStaged':
+      if (!awaits(state, event.id, 'stage-profile')) return state;
+      return go(note(done(state), `profile [${draft.newName}] will be added to ${draft.newFile} at the last step`), 'auth', {
+        stagedConfigFile: event.file,
         configFile: draft.newFile,
         profile: draft.newName,
         keyFile: draft.newKeyFile,
@@ -269,8 +302,11 @@ export function reduceWizard(state: WizardState, event: WizardEvent): WizardStat
         profileHasPassphrase: false,
         authMethod: 'api_key',
       });
+    case 'profileStageFailed':
+      return awaits(state, event.id, 'stage-profile') ? note(done(state), `could not prepare the profile: ${event.message}`, false) : state;
     case 'profileAppendFailed':
-      return awaits(state, event.id, 'append-profile') ? note(done(state), `could not add the profile: ${event.message}`, false) : state;
+      // resolver.yaml is not written either: it would name a profile that does not exist
+      return awaits(state, event.id, 'append-profile') ? note(done(state), `could not add the profile to ${draft.newFile}: ${event.message}; ${config.resolverFile} not written`, false) : state;
     case 'resolverWritten': {
       if (!awaits(state, event.id, 'write-resolver')) return state;
       const s = note({ ...done(state), written: true, backup: event.backup }, `wrote ${config.resolverFile}${event.backup ? ` (previous version kept as ${event.backup})` : ''}`);
@@ -344,7 +380,8 @@ export function newProfileOf(d: WizardDraft): NewOciProfile {
 }
 
 function draftAnswers(state: WizardState): DraftAnswers {
-  return { ...wizardAnswers(state), compartmentId: state.draft.compartment?.id, vaultId: state.draft.vault?.id };
+  const d = state.draft;
+  return { ...wizardAnswers(state), configFile: d.stagedConfigFile ?? d.configFile!, compartmentId: d.compartment?.id, vaultId: d.vault?.id };
 }
 
 /** The passphrase step: an encrypted key of a config-file method whose passphrase is not known yet. */

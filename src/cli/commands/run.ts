@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../../core/errors.js';
-import { RUN_FLAGS as F, watchRequest } from '../run-flags.js';
+import { parseStopTimeout, RUN_FLAGS as F, watchRequest } from '../run-flags.js';
 
 /**
  * `docker vaultmcp run SERVICE [--env E] [--test] [-- extra server args]`: resolves the service's secrets from
@@ -27,13 +27,19 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run github --env production',
     '<%= config.bin %> run github --test',
     '<%= config.bin %> run ./my-server.json -- --read-only',
+    '<%= config.bin %> run --secret GITHUB_PERSONAL_ACCESS_TOKEN=github-token -- npx -y @modelcontextprotocol/server-github',
+    '<%= config.bin %> run --env-file .env.vault --cwd inherit -- node server.js',
     '<%= config.bin %> run github --watch --interval 60',
     '<%= config.bin %> run --reload 12345',
   ];
-  static usage = ['run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [--watch [--interval S] [--watch-strict]] [-v] [-- SERVER_ARGS…]', 'run --reload PID'];
+  static usage = [
+    'run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [--watch [--interval S] [--watch-strict]] [-v] [-- SERVER_ARGS…]',
+    'run [--secret VAR=REF]… [--env-file FILE] [--env ENV] [--test] -- COMMAND [ARGS…]',
+    'run --reload PID',
+  ];
   static strict = false;
   static args = {
-    service: Args.string({ description: 'service name or path to a service file (not with --reload)' }),
+    service: Args.string({ description: 'service name or path to a service file (none with `-- COMMAND` or --reload)', required: false }),
   };
   /** From the one flag spec (cli/run-flags.ts) that the fast path parses too; --config/--json/--verbose are base flags. */
   static flags = {
@@ -42,6 +48,9 @@ export default class Run extends BaseCommand {
     offline: Flags.boolean({ description: F.offline.description, default: false }),
     cwd: Flags.string({ description: F.cwd.description, helpValue: F.cwd.helpValue }),
     refresh: Flags.boolean({ description: F.refresh.description, default: false }),
+    secret: Flags.string({ description: F.secret.description, helpValue: F.secret.helpValue, multiple: true }),
+    'env-file': Flags.string({ description: F['env-file'].description, helpValue: F['env-file'].helpValue }),
+    'stop-timeout': Flags.string({ description: F['stop-timeout'].description, helpValue: F['stop-timeout'].helpValue }),
     watch: Flags.boolean({ description: F.watch.description, default: false }),
     interval: Flags.string({ description: F.interval.description, helpValue: F.interval.helpValue }),
     'watch-strict': Flags.boolean({ description: F['watch-strict'].description, default: false }),
@@ -61,13 +70,22 @@ export default class Run extends BaseCommand {
     // Server arguments only after `--`, taken verbatim: a stray word (a typo'd flag value) is an error, not an argument.
     const dashDash = this.argv.indexOf('--');
     const extraArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
-    if ((argv as string[]).length - 1 > extraArgs.length) {
+    // `run [--secret VAR=REF]… [--env-file F] -- COMMAND`: no word before `--` (oclif put the command's first word in `service`)
+    const adhoc = (argv as string[]).length === extraArgs.length && extraArgs.length > 0;
+    if (!adhoc && !args.service) {
+      // the same words as oclif's own missing-argument error; the help shows both forms (SERVICE, or -- COMMAND)
+      throw new UsageError('missing argument SERVICE (service name or path to a service file)', 'docker vaultmcp run --help');
+    }
+    if (!adhoc && (argv as string[]).length - 1 > extraArgs.length) {
       const word = (argv as string[])[1]!;
       throw new UsageError(`unexpected argument '${word}'`, `arguments for the server go after --, e.g. docker vaultmcp run ${args.service} -- ${word}`);
     }
     const { executeRun } = await import('../run-command.js');
     await executeRun(this.ctx, {
-      service: args.service,
+      service: adhoc ? '' : args.service!,
+      ...(adhoc ? { command: extraArgs } : {}),
+      ...(flags.secret?.length ? { secrets: flags.secret } : {}),
+      ...(flags['env-file'] !== undefined ? { envFile: flags['env-file'] } : {}),
       env: flags.env,
       config: flags.config,
       test: flags.test,
@@ -76,8 +94,9 @@ export default class Run extends BaseCommand {
       offline: flags.offline,
       refresh: flags.refresh,
       cwd: flags.cwd,
+      ...(flags['stop-timeout'] !== undefined ? { stopTimeoutMs: parseStopTimeout(flags['stop-timeout']) } : {}),
       ...(watchRequest(flags.watch, flags.interval, flags['watch-strict']) ? { watch: watchRequest(flags.watch, flags.interval, flags['watch-strict']) } : {}),
-      extraArgs,
+      extraArgs: adhoc ? [] : extraArgs,
     });
   }
 }

@@ -29,7 +29,8 @@ export default class Setup extends BaseCommand {
     'resolver.yaml it will write to ~/.config/oci-vault-mcp/ (XDG_CONFIG_HOME honoured) and asks before replacing ' +
     'an existing one (a backup resolver.yaml.bak-<timestamp> is kept), offers to store an encrypted key\'s ' +
     'passphrase in the OS keychain and to install the Docker plugin, and finishes with doctor. Keys: arrows, type ' +
-    'to filter, Enter, Esc back, Ctrl-C quit (nothing is written until the final confirmation). ' +
+    'to filter, Enter, Esc back, Ctrl-C quit (nothing is written until the final confirmation, a new OCI config ' +
+    'profile included). A list that cannot be loaded within --timeout-ms offers r (retry) and o (type the OCID). ' +
     'For scripts: pass --vault-id, --compartment-id and --yes (plus --profile, --region, … as needed); an existing ' +
     'resolver.yaml is replaced only with --force. See docs/doctor-and-setup.md.';
   static examples = [
@@ -50,7 +51,7 @@ export default class Setup extends BaseCommand {
     endpoint: Flags.string({ description: 'vault endpoint override, for the local emulator or private endpoints (written to vault.endpoint)', helpValue: 'URL' }),
     yes: Flags.boolean({ char: 'y', description: 'non-interactive: take every answer from flags and write without asking', default: false }),
     force: Flags.boolean({ description: 'with --yes: replace an existing resolver.yaml (a backup is kept)', default: false }),
-    'timeout-ms': Flags.integer({ description: 'time limit of each doctor check at the end of the wizard, ms', default: 15_000, min: 100, hidden: true }),
+    'timeout-ms': Flags.integer({ description: 'time limit of each live list, the test call and each doctor check of the wizard, ms', default: 15_000, min: 100, hidden: true }),
   };
 
   async run(): Promise<void> {
@@ -82,7 +83,13 @@ export default class Setup extends BaseCommand {
     if (interactive) {
       const { runSetupWizard } = await import('../../ui/setup/run-wizard.js');
       const plan = await setup.planPluginInstall(ctx, process.execPath);
+      // a new profile lives here (0700, removed below) until the last step adds it to the user's OCI config
+      const { mkdtemp, rm } = await import('node:fs/promises');
+      const os = await import('node:os');
+      const pathModule = await import('node:path');
+      const stagingDir = await mkdtemp(pathModule.join(os.tmpdir(), 'vaultmcp-setup-'));
       const result = await runSetupWizard({
+        stagingDir,
         ctx,
         configs,
         defaults,
@@ -92,7 +99,7 @@ export default class Setup extends BaseCommand {
         pluginPlan: plan,
         version: this.config.version,
         doctorTimeoutMs: flags['timeout-ms'],
-      });
+      }).finally(() => rm(stagingDir, { recursive: true, force: true }));
       if (!result) {
         ctx.stderr.write(`setup cancelled: ${resolverFile} was not written\n`);
         process.exitCode = EXIT_CANCELLED;

@@ -6,7 +6,8 @@ import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
 import { CACHE_KEY_ACCOUNT, classifyKeychainError, sharedKeychain, type Keychain } from '../keychain.js';
 import { formatSecretRef, type SecretRef } from '../vault/refs.js';
-import { ensurePrivateDir, isPrivateDir } from '../private-dir.js';
+import { ensurePrivateDir, isPrivateDir, privateDirProblem } from '../private-dir.js';
+import type { TrustProblem } from '../config/trust.js';
 import type { Settings } from '../config/settings/index.js';
 
 /**
@@ -131,6 +132,8 @@ export async function openSecretCacheDetailed(
   options: { keychain?: Keychain } = {},
 ): Promise<CacheOpenResult> {
   if (!settings.cache.enabled) return {};
+  // before the key: an untrusted directory is refused whether or not a key is at hand
+  await assertCacheDirTrusted(settings.cache.dir);
   const fromEnv = ctx.env.VAULTMCP_CACHE_KEY;
   let key: Buffer;
   let keySource: 'env' | 'keychain';
@@ -147,6 +150,24 @@ export async function openSecretCacheDetailed(
     }
   }
   return { cache: createSecretCache({ dir: settings.cache.dir, key, keySource, scope: scopeOf(settings), now: ctx.now }) };
+}
+
+/**
+ * Refuses a cache directory someone else owns or can write to (another user could put back an older genuine entry,
+ * a revoked secret's value; and we never re-mode a directory we did not create). A missing one is fine: it is
+ * created 0700 on first write.
+ * @throws ConfigError (exit 2) naming the directory, why, and the fix
+ */
+export async function assertCacheDirTrusted(dir: string): Promise<void> {
+  const problem = await privateDirProblem(dir);
+  if (problem) throw cacheDirError(dir, problem);
+}
+
+function cacheDirError(dir: string, problem: TrustProblem): ConfigError {
+  const subject = problem.path === dir ? 'it is' : `${problem.path} is`;
+  return new ConfigError(`refusing cache directory ${dir}: ${subject} ${problem.reason}`, {
+    hint: `${problem.fix}; or set cache.dir (OCI_VAULT_CACHE_DIR) to a directory only you can write, e.g. ~/.cache/oci-vault-mcp`,
+  });
 }
 
 /**

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * The MCP server's environment, built explicitly (DESIGN.md "least privilege"): nothing of ours leaks to a
  * third-party server just because it was in our environment. Layers, lowest priority first:
@@ -7,6 +9,10 @@
  *   2. the service's `passthrough_env`: extra parent variables by exact name or `PREFIX_*`;
  *   3. the service's `env_overrides` (literal, non-secret values);
  *   4. the resolved secrets, which win over everything (a collision with an override is reported).
+ *
+ * `PATH` keeps only its absolute entries, whatever layer set it: an empty entry or a relative one (`.`, `bin`,
+ * `node_modules/.bin`) means "the current directory", so with `--cwd inherit` `#!/usr/bin/env node` would run a
+ * project's own `node_modules/.bin/node` with the secrets (see {@link absolutePathEntries}).
  *
  * Never passed from the parent, whatever the patterns say: `DOCKER_CLI_PLUGIN_*` (docker's plumbing for us),
  * `VAULTMCP_*` (our own switches) and, unless named exactly in `passthrough_env`, `OCI_*` (our vault settings
@@ -99,7 +105,22 @@ export function buildChildEnv(input: ChildEnvInput): ChildEnv {
     env[name] = value;
     origin[name] = 'secret';
   }
+  for (const name of Object.keys(env)) {
+    // Windows spells it Path; environment names are case-insensitive there
+    if (name === 'PATH' || (process.platform === 'win32' && name.toUpperCase() === 'PATH')) env[name] = absolutePathEntries(env[name]!);
+  }
   return { env, origin, warnings };
+}
+
+/**
+ * `value` (a PATH) without empty and relative entries, in order; duplicates kept (harmless, and order matters).
+ * @param value e.g. `:/usr/bin:node_modules/.bin:.:/bin`
+ * @param delimiter `:` (POSIX) or `;` (Windows); default the platform's
+ * @returns e.g. `/usr/bin:/bin`
+ */
+export function absolutePathEntries(value: string, delimiter: string = path.delimiter): string {
+  const isAbsolute = delimiter === ';' ? path.win32.isAbsolute : path.posix.isAbsolute;
+  return value.split(delimiter).filter((dir) => dir !== '' && isAbsolute(dir)).join(delimiter);
 }
 
 interface Patterns {

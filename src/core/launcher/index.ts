@@ -6,6 +6,7 @@ export { buildChildEnv, DEFAULT_PASSTHROUGH, type ChildEnv, type ChildEnvInput }
 export { EXIT_NOT_EXECUTABLE, resolveExecutable } from './executable.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, LineFilterStream, type MessageFilter } from './filters.js';
 export {
+  DEFAULT_STOP_TIMEOUT_MS,
   exitCodeOf,
   FORWARDED_SIGNALS,
   launch,
@@ -15,4 +16,5 @@ export {
   type LaunchResult,
   type SignalSource,
 } from './launch.js';
-export { INHERIT_CWD, serverWorkingDirectory } from './workdir.js';
+export { createRunDirectory, INHERIT_CWD, lookupDirectory, serverWorkdir, type RunDirectory, type ServerWorkdir } from './workdir.js';
+export { startWatchdog, type Watchdog } from './watchdog.js';

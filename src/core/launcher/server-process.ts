@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { CommandNotFoundError, VaultMcpError } from '../errors.js';
 import { EXIT_NOT_EXECUTABLE } from './executable.js';
+import { startWatchdog } from './watchdog.js';
 
 /**
  * One MCP server process whose stdio we hold, for relays that may run more than one server over a session
@@ -38,6 +39,11 @@ export interface StartServerOptions {
   cwd: string;
   /** `'inherit'` shares our fd 2; a stream gets a pipe. */
   stderr: 'inherit' | Writable;
+  /**
+   * The parent-death watchdog (watchdog.ts): if we die, the server's group gets SIGTERM after `stdinGraceMs` and
+   * SIGKILL `stopTimeoutMs` later. Default: none.
+   */
+  watchdog?: { stopTimeoutMs: number; stdinGraceMs: number };
 }
 
 /**
@@ -67,6 +73,7 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
     });
   });
   child.stdin!.on('error', () => {});
+  const watchdog = options.watchdog && posix ? startWatchdog(child.pid!, options.watchdog.stopTimeoutMs, options.watchdog.stdinGraceMs) : undefined;
   if (options.stderr !== 'inherit') child.stderr!.pipe(options.stderr, { end: false });
   let hasExited = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -88,7 +95,10 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
     },
     stop: async ({ termAfterMs = 0, killAfterMs = 2000 } = {}) => {
       child.stdin!.end();
-      if (hasExited) return killGroup(child, posix);
+      if (hasExited) {
+        killGroup(child, posix);
+        return watchdog?.disarm();
+      }
       const timers: NodeJS.Timeout[] = [];
       timers.push(
         setTimeout(() => {
@@ -99,6 +109,7 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
       await exited;
       for (const t of timers) clearTimeout(t);
       killGroup(child, posix);
+      watchdog?.disarm();
     },
   };
 }

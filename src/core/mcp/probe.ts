@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { deserializeMessage, serializeMessage, STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { redactSecrets } from '../mask.js';
+import { redactSecretEncodings } from '../mask.js';
 
 /**
  * The one MCP handshake probe (doctor's handshake check, `secret rotate --verify`): `initialize`, then
@@ -181,7 +181,7 @@ function formatMs(ms: number): string {
 
 /** One line of foreign text, redacted of `secretValues`, at most QUOTE_CHARS characters. */
 function quote(text: string, secretValues: readonly string[]): string {
-  return redactSecrets(text, secretValues).replace(/\s+/g, ' ').trim().slice(0, QUOTE_CHARS);
+  return redactSecretEncodings(text, secretValues).replace(/\s+/g, ' ').trim().slice(0, QUOTE_CHARS);
 }
 
 /** How much of the server's stderr is kept (the last line of it is shown, redacted), characters. */
@@ -312,8 +312,16 @@ export class ChildStdioTransport implements Transport {
 
   private noteBanner(line: string): void {
     if (this.banner !== undefined) return;
-    const masked = redactSecrets(line, this.secretValues).replace(/\s+/g, ' ').trim();
+    const masked = redactSecretEncodings(line, this.secretValues).replace(/\s+/g, ' ').trim();
     this.banner = masked.length > 80 ? `${masked.slice(0, 77)}...` : masked;
+  }
+
+  /**
+   * Takes what the server printed on stdout without ending the line (`Server ready` with no newline, then silence)
+   * as a banner too, if nothing else was: called once the probe has failed.
+   */
+  notePartialLine(): void {
+    if (this.stdoutBuffer.trim() !== '') this.noteBanner(this.stdoutBuffer);
   }
 
   /** The last stderr line (a cut first line never), redacted and on one line; '' when there is none. */
@@ -373,7 +381,9 @@ function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
 /**
  * Starts an MCP stdio server and probes it ({@link probeMcpTransport}), then stops it: gracefully after a pass
  * (stdin closed, then SIGTERM/SIGKILL), at once after a failure. The server's output is never shown except, in a
- * failure reason, its last stderr line and its first non-JSON-RPC stdout line, both redacted of `secretValues`.
+ * failure reason, its last stderr line and its first non-JSON-RPC stdout line, both redacted of `secretValues` in
+ * every encoding of mask.ts secretEncodings (raw, base64, hex, URL). A server that prints a banner and then never
+ * answers is reported by its banner, not as a plain timeout.
  * @param command absolute executable, arguments, the server's whole environment and its working directory
  * @returns ProbeResult; `banner` set when the server printed non-JSON-RPC text on stdout (callers decide whether
  *   that fails: the handshake itself passed)
@@ -398,7 +408,11 @@ export async function probeMcpServer(command: StdioServerCommand, options: Probe
       reason = `the server exited before answering ${failure.details.phase ?? 'initialize'}`;
     }
     if (exit && kind === 'closed') reason += exit.code !== null ? ` (exit code ${exit.code})` : exit.signal ? ` (killed by ${exit.signal})` : '';
-    if (transport.banner !== undefined) reason += `; server printed a banner on stdout: ${transport.banner}`;
+    transport.notePartialLine();
+    if (transport.banner !== undefined && kind === 'timeout') {
+      // the banner is the likely cause, not a slow server: say so first
+      reason = `the server printed "${transport.banner}" on stdout and never answered ${failure.details.phase ?? 'initialize'} (a stdio MCP server must print only JSON-RPC messages there; ${reason})`;
+    } else if (transport.banner !== undefined) reason += `; server printed a banner on stdout: ${transport.banner}`;
     const stderrLine = transport.lastStderrLine();
     if (stderrLine) reason += `; its last stderr line: ${stderrLine}`;
     throw new McpProbeError(kind, reason, {

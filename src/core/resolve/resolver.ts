@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { openBreakerState, type BreakerStateStore } from '../vault/breaker-state.js';
+import { isPrivateDir } from '../private-dir.js';
 import { openSecretCacheDetailed, type CachedSecret, type SecretCache } from '../cache/secret-cache.js';
 import type { AppContext } from '../context.js';
 import { ConfigError, ResolutionError, VaultError, type VaultFailureKind } from '../errors.js';
@@ -164,11 +165,14 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
   }
 
   const r = settings.resilience;
-  const breakerStore: BreakerStateStore = openBreakerState(path.join(settings.cache.dir, 'breaker.json'), breakerKeyOf(settings), {
-    threshold: r.breaker_threshold,
-    resetMs: r.breaker_reset_ms,
-    probeLeaseMs: Math.min(r.breaker_reset_ms, r.timeout_ms * (r.retries + 1) + 1000),
-  });
+  // the shared breaker state lives in the cache dir: only in one nobody else can write (else this process only)
+  const breakerStore: BreakerStateStore = (await isPrivateDir(settings.cache.dir))
+    ? openBreakerState(path.join(settings.cache.dir, 'breaker.json'), breakerKeyOf(settings), {
+        threshold: r.breaker_threshold,
+        resetMs: r.breaker_reset_ms,
+        probeLeaseMs: Math.min(r.breaker_reset_ms, r.timeout_ms * (r.retries + 1) + 1000),
+      })
+    : { load: async () => undefined, record: () => {}, flush: () => Promise.resolve() };
   const policy: VaultPolicies = createVaultPolicies({
     timeoutMs: r.timeout_ms,
     retries: r.retries,
@@ -212,7 +216,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
     reference: string,
     tally: { attempts: number; retries: number },
     emit: (e: ResolverEvent) => void,
-    options: { knownSecretId?: string; retries?: number } = {},
+    options: { knownSecretId?: string; retries?: number; signal?: AbortSignal; onVaultReady?: () => void } = {},
   ): Promise<FetchedSecretBundle> => {
     // an open breaker (maybe opened by another process) fails fast: no request, and no SDK load either
     if (policy.wouldRefuse()) {
@@ -220,6 +224,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       throw policy.refusal(describeRef(ref));
     }
     const { access, reader, locator } = await vault();
+    options.onVaultReady?.();
     const op = ref.kind === 'name' || ref.kind === 'vault' ? 'getSecretBundleByName' : 'getSecretBundle';
     return reader.readSecretText(access, ref, {
       defaultVaultId: settings.vault.vault_id,
@@ -227,6 +232,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       knownSecretId: options.knownSecretId,
       locator,
       hooks: {
+        ...(options.signal ? { signal: options.signal } : {}),
         onAttempt: (attempt) => {
           tally.attempts++;
           emit({ type: 'attempt', reference, op, attempt });
@@ -272,6 +278,28 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       };
       breakerListeners.add(onBreaker);
       sdkLoadedEmit = (ms) => emit({ type: 'sdk_loaded', ms });
+
+      // The overall deadline (resilience.deadline_ms): timeout × retries with backoff can outlast what an MCP client
+      // waits for a server (Codex: 10 s). It runs from the first vault request (loading the SDK on a machine busy
+      // with 100 launches is our own time, not the vault's). When it passes, requests in flight are aborted and
+      // every reference still waiting gets a timeout failure: a usable stale copy is then served, else it fails.
+      const deadlineMs = settings.resilience.deadline_ms ?? 8000;
+      const deadline = new AbortController();
+      let deadlineTimer: NodeJS.Timeout | undefined;
+      let rejectDeadline!: (err: VaultError) => void;
+      const deadlinePassed = new Promise<never>((_, reject) => (rejectDeadline = reject));
+      deadlinePassed.catch(() => {});
+      const armDeadline = () => {
+        if (deadlineTimer) return;
+        deadlineTimer = setTimeout(() => {
+          deadline.abort();
+          rejectDeadline(new VaultError(`no answer from the vault within resilience.deadline_ms (${deadlineMs} ms)`, {
+            kind: 'timeout',
+            hint: 'check the network and the vault; raise resilience.deadline_ms if your MCP client waits longer',
+          }));
+        }, deadlineMs);
+        deadlineTimer.unref?.();
+      };
 
       // one fetch per distinct reference
       const groups = new Map<string, SecretSpec[]>();
@@ -322,10 +350,15 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
         try {
           // stale-if-error: with a usable copy at hand a failing vault costs one attempt (≤ timeout_ms), not the
           // whole retry budget; the launch gets the copy and `revalidate` refreshes it in the background
-          const bundle = await fetchFromVault(ref, reference, tally, emit, {
-            knownSecretId: ref.kind === 'compartment' ? cached?.secretId : undefined,
-            retries: usable ? 0 : undefined,
-          });
+          const bundle = await Promise.race([
+            fetchFromVault(ref, reference, tally, emit, {
+              knownSecretId: ref.kind === 'compartment' ? cached?.secretId : undefined,
+              retries: usable ? 0 : undefined,
+              signal: deadline.signal,
+              onVaultReady: armDeadline,
+            }),
+            deadlinePassed,
+          ]);
           metrics.secretsFetched++;
           metrics.retries += tally.retries;
           if (cache) await cache.put(ref, bundle);
@@ -350,6 +383,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       try {
         outcomes = await mapBounded(unique, settings.resilience.concurrency, resolveOne);
       } finally {
+        clearTimeout(deadlineTimer);
         breakerListeners.delete(onBreaker);
         sdkLoadedEmit = undefined;
         await breakerStore.flush();

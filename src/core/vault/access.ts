@@ -1,5 +1,7 @@
 import type { Settings } from '../config/settings/index.js';
-import type { AuthEnvironment, PassphraseLookup } from './auth.js';
+import type { AuthEnvironment, OciAuth, PassphraseLookup } from './auth.js';
+import { VaultError } from '../errors.js';
+import { describeExpiry, sessionTokenFix } from './session-token.js';
 import { classifyOciError } from './classify.js';
 import type { OciClients } from './clients.js';
 import { listAll, type ListPage } from './pager.js';
@@ -60,7 +62,10 @@ export function createVaultAccess(args: {
   policies?: VaultPolicies;
   clients?: () => Promise<VaultClients>;
   lookupPassphrase?: PassphraseLookup;
+  /** clock for the session token's expiry (ms since the epoch; default Date.now) */
+  now?: () => number;
 }): VaultAccess {
+  const now = args.now ?? Date.now;
   const policies = args.policies ?? createVaultPolicies(policyOptionsOf(args.settings));
   let clients: Promise<VaultClients> | undefined;
   const getClients = (): Promise<VaultClients> =>
@@ -78,7 +83,16 @@ export function createVaultAccess(args: {
         try {
           return await withCallSignal(signal, () => request(c));
         } catch (err) {
-          throw classifyOciError(err, what);
+          const failure = withSessionHint(classifyOciError(err, what), c.auth?.session, now());
+          // A principal's session token the vault refuses (401) although our clock says it is valid (clock skew,
+          // revocation): renew it once and repeat the request, inside this attempt (docs/principals.md).
+          if (failure.kind !== 'auth' || failure.status !== 401 || !c.auth?.renew || signal?.aborted) throw failure;
+          await c.auth.renew();
+          try {
+            return await withCallSignal(signal, () => request(c));
+          } catch (again) {
+            throw classifyOciError(again, what);
+          }
         }
       },
       { ...hooks, what },
@@ -90,4 +104,15 @@ export function createVaultAccess(args: {
     call,
     list: (profile, what, requestPage, hooks) => listAll((page) => call(profile, what, (c) => requestPage(c, page), hooks), what),
   };
+}
+
+/**
+ * A 401 under session_token auth is almost always an expired session token, not a bad API key: says when it
+ * expired and names `oci session refresh` / `oci session authenticate` instead of the API-key advice.
+ * @param session the auth's session facts (undefined for other methods: the error is returned as it is)
+ */
+export function withSessionHint(err: VaultError, session: OciAuth['session'], now: number): VaultError {
+  if (err.kind !== 'auth' || !session) return err;
+  const expiry = session.times ? `; the session token of profile ${session.profile} ${describeExpiry(session.times, now)}` : '';
+  return new VaultError(`${err.message}${expiry}`, { kind: 'auth', status: err.status, hint: sessionTokenFix(session.profile, session.times, now), cause: err.cause });
 }

@@ -1,7 +1,7 @@
 import { UsageError, VaultError } from '../errors.js';
 import type { VaultAccess, VaultClients } from './access.js';
 import { readSecretBundleById } from './bundle-reader.js';
-import { SecretLocator } from './locator.js';
+import { SecretLocator, vaultNotAccessible } from './locator.js';
 import { mapBounded } from './policy.js';
 import {
   DELETION_DAYS_MAX,
@@ -106,6 +106,8 @@ export class SecretAdmin {
   async list(options: { concurrency?: number } = {}): Promise<SecretInfo[]> {
     const vaultId = requireScope(this.scope, 'vaultId', 'listing secrets');
     const raw = await this.locator.listSecrets(await this.compartmentId(vaultId), { vaultId });
+    // ListSecrets filtered by a vault that does not exist answers an empty list: only GetVault tells them apart
+    if (raw.length === 0 && this.scope.compartmentId) await this.locator.compartmentOfVault(vaultId);
     const infos = raw.map(toInfo).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const todo = infos.filter((s) => s.currentVersionNumber === undefined && s.state !== 'DELETED');
     await mapBounded(todo, options.concurrency ?? 8, async (s) => {
@@ -189,7 +191,9 @@ export class SecretAdmin {
           secretContent: { contentType: 'BASE64', content: bytes.toString('base64'), stage: 'CURRENT' },
         } as never,
       }),
-    );
+    ).catch((err: unknown) => {
+      throw err instanceof VaultError && err.kind === 'not_found' ? vaultNotAccessible(vaultId, err.status, `, or its master key ${keyId} does not`) : err;
+    });
     const secret = toInfo(r.secret as unknown as RawSecret);
     return { created: true, secret, versionNumber: secret.currentVersionNumber ?? 1 };
   }

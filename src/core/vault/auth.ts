@@ -1,10 +1,13 @@
+import { createPrivateKey } from 'node:crypto';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { AuthenticationDetailsProvider } from 'oci-common';
-import { ConfigError, VaultError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Settings } from '../config/settings/index.js';
 import { parseOciConfigSections, withDefaults } from './oci-config-file.js';
+import type { PrincipalIdentity } from './principals.js';
 import { loadOciCommon } from './sdk.js';
+import { sessionTokenTimes, type SessionTokenTimes } from './session-token.js';
 
 /** What an auth method yields: a request signer plus what it knows about region and tenancy. */
 export interface OciAuth {
@@ -15,12 +18,20 @@ export interface OciAuth {
   tenancyId?: string;
   /** `api_key`, `session_token`, … and the profile, for messages. */
   description: string;
+  /** Principals only: who the current session token names, and until when (fetches a token if needed; never the token). */
+  identity?: () => Promise<PrincipalIdentity>;
+  /** Principals only: replaces the session token now (after a 401 for one our clock still thought valid). */
+  renew?: () => Promise<void>;
+  /** session_token only: the profile and the token's expiry claims (when it is a JWT), for the 401 hint. */
+  session?: { profile: string; times?: SessionTokenTimes };
 }
 
 /** What auth reads from the outside world: OCI_CLI_PASSPHRASE, and the home directory for `~/` in key paths. */
 export interface AuthEnvironment {
   env: Record<string, string | undefined>;
   homeDir: string;
+  /** Principals: the clock session-token expiry is judged by (ms since the epoch; default Date.now; tests move it). */
+  now?: () => number;
 }
 
 /** Looks up an encrypted key's passphrase (e.g. in the OS keychain) when the config profile has none. */
@@ -33,8 +44,10 @@ export type PassphraseLookup = (profile: string, keyFile: string) => Promise<str
  *   from `lookupPassphrase` (the keychain), else OCI_CLI_PASSPHRASE.
  * - `session_token`: the same profile's `security_token_file` (from `oci session authenticate`), signed as
  *   keyId `ST$<token>`; the token is trimmed (the SDK reads it verbatim and a trailing newline breaks requests).
- * - `instance_principal`: the instance metadata service (OCI VMs).
- * - `resource_principal`: OCI_RESOURCE_PRINCIPAL_* variables (Functions, Data Flow…).
+ * - `instance_principal`: the instance metadata service (OCI VMs), `auth.federation_endpoint` when set.
+ * - `resource_principal`: OCI_RESOURCE_PRINCIPAL_* variables v2.2 (Functions, Data Flow, Container Instances).
+ * - `oke_workload_identity`: the pod's service-account token exchanged at OKE's proxymux (principals.ts).
+ * Principals refresh their session token when it expires (principals.ts `SessionTokenSigner`).
  * Source: reference/oci-api.md §4 "Auth providers exported by oci-common".
  * @param env the environment variables and home directory of this invocation (never read from `process`)
  * @throws ConfigError (exit 2) for an unreadable config file, unknown profile, missing key file or passphrase;
@@ -45,24 +58,9 @@ export async function createOciAuth(settings: Settings, env: AuthEnvironment, lo
   const { method, config_file: configFile, profile } = settings.auth;
   const regionFromSettings = settings.vault.region;
 
-  if (method === 'instance_principal' || method === 'resource_principal') {
-    try {
-      const provider =
-        method === 'instance_principal'
-          ? await new common.InstancePrincipalsAuthenticationDetailsProviderBuilder().build()
-          : common.ResourcePrincipalAuthenticationDetailsProvider.builder();
-      const region = regionFromSettings ?? (provider as unknown as { getRegion?: () => { regionId?: string } }).getRegion?.()?.regionId;
-      return { provider, region, description: method };
-    } catch (err) {
-      throw new VaultError(`could not obtain ${method.replace('_', ' ')} credentials`, {
-        kind: 'auth',
-        cause: err,
-        hint:
-          method === 'instance_principal'
-            ? 'run on an OCI instance in a dynamic group with a policy allowing secret-bundle reads, or use auth.method api_key'
-            : 'set OCI_RESOURCE_PRINCIPAL_VERSION=2.2 and the other OCI_RESOURCE_PRINCIPAL_* variables',
-      });
-    }
+  if (method === 'instance_principal' || method === 'resource_principal' || method === 'oke_workload_identity') {
+    const { createPrincipalAuth } = await import('./principals.js');
+    return createPrincipalAuth(common, settings, env);
   }
 
   let text: string;
@@ -92,8 +90,11 @@ export async function createOciAuth(settings: Settings, env: AuthEnvironment, lo
     });
   }
   let passphrase: string | null = values.pass_phrase ?? null;
+  let passphraseSource = `pass_phrase in [${profile}] of ${configFile}`;
   if (!passphrase && /ENCRYPTED/.test(privateKey)) {
-    passphrase = (await lookupPassphrase?.(profile, keyFile)) ?? env.env.OCI_CLI_PASSPHRASE ?? null;
+    const fromKeychain = await lookupPassphrase?.(profile, keyFile);
+    passphrase = fromKeychain ?? env.env.OCI_CLI_PASSPHRASE ?? null;
+    passphraseSource = fromKeychain ? `the OS keychain (entry oci-passphrase:${profile})` : 'OCI_CLI_PASSPHRASE';
     if (!passphrase) {
       throw new ConfigError(`the API key ${keyFile} is encrypted and no passphrase is available`, {
         file: configFile,
@@ -101,6 +102,7 @@ export async function createOciAuth(settings: Settings, env: AuthEnvironment, lo
       });
     }
   }
+  if (passphrase && /ENCRYPTED/.test(privateKey)) assertPassphraseOpensKey(privateKey, passphrase, keyFile, passphraseSource);
   const tenancy = need('tenancy');
   const regionObj = region ? common.Region.fromRegionId(region) : undefined;
 
@@ -118,7 +120,7 @@ export async function createOciAuth(settings: Settings, env: AuthEnvironment, lo
     const provider = new common.SimpleAuthenticationDetailsProvider(tenancy, values.user ?? '', values.fingerprint ?? '', privateKey, passphrase, regionObj);
     // Session tokens sign with keyId "ST$<token>" (reference/oci-api.md §4 rule 6).
     provider.getKeyId = async () => `ST$${token}`;
-    return { provider, region, tenancyId: tenancy, description: `session_token (profile ${profile})` };
+    return { provider, region, tenancyId: tenancy, description: `session_token (profile ${profile})`, session: { profile, times: sessionTokenTimes(token) } };
   }
 
   const provider = new common.SimpleAuthenticationDetailsProvider(tenancy, need('user'), need('fingerprint'), privateKey, passphrase, regionObj);
@@ -141,6 +143,27 @@ export function parseOciConfigProfile(text: string, profile: string, file: strin
     });
   }
   return values;
+}
+
+/**
+ * Decrypts an encrypted PEM key once, here: the SDK would only do it while signing the first request, where a wrong
+ * passphrase surfaced as a stack trace, a "vault unreachable" network error, and a stale cached copy served.
+ * A wrong passphrase is the user's local configuration: a ConfigError (exit 2), never transient.
+ * @param source where the passphrase came from, for the message (never the passphrase)
+ * @throws ConfigError naming the key file and the passphrase source
+ */
+function assertPassphraseOpensKey(pem: string, passphrase: string, keyFile: string, source: string): void {
+  try {
+    createPrivateKey({ key: pem, format: 'pem', passphrase });
+  } catch {
+    throw new ConfigError(`the passphrase from ${source} does not decrypt the API key ${keyFile}`, {
+      hint: source === 'OCI_CLI_PASSPHRASE'
+        ? 'set OCI_CLI_PASSPHRASE to the key\'s passphrase, or store it in the OS keychain with `docker vaultmcp setup`'
+        : source.startsWith('the OS keychain')
+          ? 'store the right passphrase again with `docker vaultmcp setup`'
+          : `fix pass_phrase in the profile (or remove it and store the passphrase with \`docker vaultmcp setup\`)`,
+    });
+  }
 }
 
 /** `~/x` → `<homeDir>/x` (the OCI CLI writes key paths that way). */

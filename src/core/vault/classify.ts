@@ -1,4 +1,5 @@
 import { VaultError, type VaultFailureKind } from '../errors.js';
+import { takeCarried } from './carried-error.js';
 import { retryAfterFor } from './transport.js';
 
 /**
@@ -13,6 +14,8 @@ import { retryAfterFor } from './transport.js';
  */
 export function classifyOciError(err: unknown, what: string): VaultError {
   if (err instanceof VaultError) return err;
+  const carried = takeCarried((err as { code?: unknown } | undefined)?.code);
+  if (carried) return carried;
   const e = err as { statusCode?: unknown; serviceCode?: unknown; opcRequestId?: string | null; name?: string; code?: unknown; message?: unknown };
   if (typeof e?.statusCode === 'number' && e.statusCode > 0) {
     const status = e.statusCode;
@@ -38,7 +41,7 @@ export function classifyOciError(err: unknown, what: string): VaultError {
     });
   }
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') {
-    return new VaultError(`the vault did not answer in time for ${what}`, { kind: 'timeout', cause: err, hint: 'check the network, or raise resilience.timeout_ms' });
+    return new VaultError(`the vault timed out (no answer) for ${what}`, { kind: 'timeout', cause: err, hint: 'check the network, or raise resilience.timeout_ms' });
   }
   if (e?.code === 'EOPENBREAKER') {
     return new VaultError(`the vault circuit breaker is open for ${what}`, { kind: 'breaker_open', cause: err });

@@ -138,3 +138,12 @@ export async function testSignedCall(access: VaultAccess, vaultId: string, signa
   const auth = (await access.clients()).auth?.description ?? 'the credentials';
   return `${auth}: signed requests accepted; vault '${vault.displayName}' is ${vault.lifecycleState} (${Math.round(performance.now() - t0)} ms)`;
 }
+
+/**
+ * The management endpoint of a vault (where its keys are listed and managed): KMS GetVault, one `probe` call.
+ * @throws VaultError (e.g. not_found for a vault OCID that does not exist)
+ */
+export async function vaultManagementEndpoint(access: VaultAccess, vaultId: string, signal?: AbortSignal): Promise<string> {
+  const { vault } = await access.call('probe', `vault ${vaultId}`, async (c) => (await c.kmsVaults()).getVault({ vaultId }), { signal });
+  return vault.managementEndpoint;
+}

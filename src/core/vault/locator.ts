@@ -112,7 +112,12 @@ export class SecretLocator {
     if (!known) {
       known = this.access
         .call(this.profile, `vault ${vaultId}`, async (c) => (await c.kmsVaults()).getVault({ vaultId }))
-        .then((r) => r.vault.compartmentId);
+        .then(
+          (r) => r.vault.compartmentId,
+          (err: unknown) => {
+            throw err instanceof VaultError && err.kind === 'not_found' ? vaultNotAccessible(vaultId, err.status) : err;
+          },
+        );
       known.catch(() => this.vaultCompartments.delete(vaultId));
       this.vaultCompartments.set(vaultId, known);
     }
@@ -165,4 +170,17 @@ function notFound(ref: SecretRef): VaultError {
 /** "secret 'github-token'" or "secret ocid1.vaultsecret…" for messages. */
 export function describeRef(ref: SecretRef): string {
   return ref.kind === 'ocid' ? `secret ${formatSecretRef(ref)}` : `secret '${ref.name}'`;
+}
+
+/**
+ * A vault OCID that GetVault does not find: it does not exist, is in another region, or the caller may not read it
+ * (OCI does not tell these apart).
+ * @param extra words after "does not exist or is not accessible", e.g. ", or its master key … does not"
+ */
+export function vaultNotAccessible(vaultId: string, status = 404, extra = ''): VaultError {
+  return new VaultError(`vault ${vaultId} does not exist or is not accessible${extra} (${status} NotAuthorizedOrNotFound)`, {
+    kind: 'not_found',
+    status,
+    hint: 'check vault.vault_id (or --vault-id) and vault.region, and that you may read the vault ("read vaults" on its compartment); `docker vaultmcp doctor` checks it',
+  });
 }

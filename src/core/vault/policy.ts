@@ -253,12 +253,12 @@ export function createVaultPolicies(options: VaultPolicyOptions): VaultPolicies 
 
 /**
  * What a call's failure is as a VaultError: a deadline (cockatiel's TaskCancelledError, thrown by the timeout
- * policy or by the attempt wrapper when the call saw its signal abort) becomes one uniform "did not answer within
+ * policy or by the attempt wrapper when the call saw its signal abort) becomes one uniform "timed out after
  * N ms"; everything else is already classified.
  */
 function asVaultError(err: unknown, what: string, timeoutMs: number): VaultError {
   if (err instanceof TaskCancelledError) {
-    return new VaultError(`the vault did not answer within ${timeoutMs} ms for ${what}`, {
+    return new VaultError(`the vault timed out after ${timeoutMs} ms (no answer) for ${what}`, {
       kind: 'timeout',
       hint: 'check the network, or raise resilience.timeout_ms',
     });

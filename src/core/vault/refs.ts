@@ -1,3 +1,4 @@
+import { credentialRefusal, credentialShape } from '../credential-shape.js';
 import { ConfigError } from '../errors.js';
 
 /**
@@ -44,6 +45,12 @@ export const KEY_OCID = /^ocid1\.key\.[a-z0-9-]+\.[a-z0-9-]*\.[A-Za-z0-9._-]+$/;
  */
 export function parseSecretRef(text: string): SecretRef {
   const input = text.trim();
+  const shape = credentialShape(input);
+  if (shape) {
+    throw new ConfigError(credentialRefusal('a secret reference', shape), {
+      hint: 'put the secret name (e.g. github-token) there, and store the value with `docker vaultmcp secret upload NAME`',
+    });
+  }
   const bad = (why: string): never => {
     // a reference that is not even well-formed may be a value pasted where the name belongs: quoted only when it
     // clearly tries to be one of the structured forms
@@ -80,9 +87,16 @@ export function parseSecretRef(text: string): SecretRef {
 function parseQualifiers(query: string, bad: (why: string) => never): VersionSelector {
   const params = new URLSearchParams(query);
   const selector: VersionSelector = {};
+  const seen = new Set<string>();
   for (const [key, value] of params) {
+    const canonical = key === 'versionNumber' ? 'version' : key;
+    if (seen.has(canonical)) bad(`'${canonical}' is given more than once`);
+    seen.add(canonical);
     if (key === 'version' || key === 'versionNumber') {
-      if (!/^[1-9]\d*$/.test(value)) bad(`version must be a positive whole number, got '${value}'`);
+      // OCI version numbers are int64; beyond 2^53 - 1 a JavaScript number cannot hold them exactly
+      if (!/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+        bad(`version must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER}${/^[0-9]{1,40}$/.test(value) ? `, got '${value}'` : ''}`);
+      }
       selector.versionNumber = Number(value);
     } else if (key === 'stage') {
       const stage = value.toUpperCase();

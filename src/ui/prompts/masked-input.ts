@@ -28,7 +28,9 @@ export function promptHidden(input: TtyInput, output: Writable, prompt: string):
   if (typeof input.setRawMode !== 'function') {
     return Promise.reject(new UsageError('cannot prompt: stdin is not a terminal', 'pipe the value on stdin or pass --from-file FILE'));
   }
-  const wasRaw = input.isRaw === true;
+  // keys typed while a hold kept the terminal silent are this prompt's first input
+  const held = activeHold?.input === input ? activeHold.takeOver() : undefined;
+  const wasRaw = held ? held.wasRaw : input.isRaw === true;
   return new Promise<Buffer>((resolve, reject) => {
     let chars: string[] = [];
     let done = false;
@@ -109,6 +111,8 @@ export function promptHidden(input: TtyInput, output: Writable, prompt: string):
     for (const [signal, handler] of signalHandlers) process.once(signal, handler);
     output.write(prompt);
     input.setRawMode!(true);
+    if (held && held.bytes.length > 0) onData(held.bytes);
+    if (done) return;
     input.on('data', onData);
     input.once('end', onEnd);
     input.once('error', onError);
@@ -131,3 +135,78 @@ export async function promptSecretTwice(input: TtyInput, output: Writable, label
   return first;
 }
 
+
+/** A terminal kept silent (raw, no echo) until a prompt takes over: holdTypeahead's handle. */
+export interface TypeaheadHold {
+  /** Restores the terminal mode (when no prompt took over) and stops listening. Idempotent. */
+  release(): void;
+}
+
+let activeHold: { input: TtyInput; takeOver(): { wasRaw: boolean; bytes: Buffer } } | undefined;
+
+/**
+ * Switches the terminal to no-echo at once, before a command's network calls, so keys typed before the masked
+ * prompt appears are never shown in clear (issue 10 §7). They are kept and become the prompt's first input.
+ * Ctrl-C while held ends the process as the terminal would (SIGINT, exit 130), with the mode restored first; so do
+ * SIGTERM/SIGHUP. Does nothing when `input` is not a terminal.
+ * @param input ctx.stdin
+ * @returns the hold; call release() in a finally (a prompt that took over restores the mode itself)
+ */
+export function holdTypeahead(input: TtyInput): TypeaheadHold {
+  if (typeof input.setRawMode !== 'function' || !input.isTTY) return { release() {} };
+  const wasRaw = input.isRaw === true;
+  const chunks: Buffer[] = [];
+  let active = true;
+  const stop = () => {
+    if (!active) return;
+    active = false;
+    input.off('data', onData);
+    for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+    input.pause();
+    if (activeHold === hold) activeHold = undefined;
+  };
+  const restore = () => {
+    if (!active) return;
+    stop();
+    try {
+      input.setRawMode!(wasRaw);
+    } catch {
+      /* the terminal went away */
+    }
+  };
+  const onData = (data: Buffer | string) => {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (bytes.includes(0x03)) {
+      for (const c of chunks) c.fill(0);
+      restore();
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    chunks.push(Buffer.from(bytes));
+  };
+  const signalHandlers = (['SIGTERM', 'SIGHUP'] as const).map(
+    (signal) =>
+      [
+        signal,
+        () => {
+          restore();
+          process.kill(process.pid, signal);
+        },
+      ] as const,
+  );
+  const hold = {
+    input,
+    takeOver() {
+      stop();
+      const bytes = Buffer.concat(chunks);
+      for (const c of chunks) c.fill(0);
+      return { wasRaw, bytes };
+    },
+  };
+  input.setRawMode(true);
+  input.on('data', onData);
+  input.resume();
+  for (const [signal, handler] of signalHandlers) process.once(signal, handler);
+  activeHold = hold;
+  return { release: restore };
+}

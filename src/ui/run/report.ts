@@ -43,14 +43,19 @@ export function runEventPrinter(out: Output, verbose: boolean): (e: RunEvent) =>
         }
         return;
       case 'launcher': {
-        if (!verbose) return;
         const l = e.event;
+        if (l.type === 'stop' && l.signal === 'SIGKILL') {
+          // not only --verbose: the user should know the server was killed, not stopped
+          out.warn(l.reason === 'exited' ? `processes the server started outlived it and ignored SIGTERM; sent SIGKILL to its process group` : `the server did not stop within the stop timeout; sent SIGKILL to its process group`);
+          return;
+        }
+        if (!verbose) return;
         if (l.type === 'spawned') {
           out.info(`server started (pid ${l.pid}); ms since our start: ${timeline.map(([label, t]) => `${label} ${t.toFixed(0)}`).join(', ')}`);
         } else if (l.type === 'first-output') out.info(`first server output ${l.ms.toFixed(0)} ms after its start`);
         else if (l.type === 'signal') out.info(`${l.signal} forwarded to the server`);
         else if (l.type === 'stdin-end') out.info('the client closed stdin; closing the server stdin');
-        else if (l.type === 'stop') out.info(`server still running; sending ${l.signal}`);
+        else if (l.type === 'stop') out.info(l.reason === 'exited' ? `the server exited; sending ${l.signal} to what is left of its process group` : `server still running; sending ${l.signal}`);
         else if (l.type === 'exit') out.info(`server exited (${l.signal ?? `code ${l.code}`}); exit code ${l.exitCode}`);
         else if (l.type === 'stdout-error') out.info(`stdout to the client failed (${l.message}); discarding server output`);
         return;
@@ -140,6 +145,7 @@ export function renderTestReport(out: Output, stderr: { write(s: string): unknow
       environment: plan.selection.environment,
       command: plan.command,
       cwd: plan.workdir,
+      cwdFresh: plan.workdirFresh,
       executable: typeof executable === 'string' ? executable : null,
       ...(typeof executable === 'string' ? {} : { executableError: oneLine(executable.message) }),
       secrets,
@@ -165,7 +171,7 @@ export function renderTestReport(out: Output, stderr: { write(s: string): unknow
     lines.push(`  ${f.required ? '✗' : '-'} ${f.envVar.padEnd(width)}  ${f.required ? 'FAILED' : 'failed (optional)'}: ${f.message}  (${f.reference})`);
   }
   for (const w of report.warnings) if (!w.startsWith('optional secret ')) lines.push(`  warning: ${oneLine(w)}`);
-  lines.push(`  working directory: ${plan.workdir}`);
+  lines.push(`  working directory: ${plan.workdirFresh ? `a new empty directory per run in ${plan.workdir}` : plan.workdir}`);
   lines.push(
     `  command: ${plan.command.join(' ')}` +
       (typeof executable === 'string' ? `  (${executable})` : `  (NOT FOUND: ${oneLine(executable.message)})`),

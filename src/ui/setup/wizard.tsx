@@ -31,14 +31,17 @@ import type { WizardConfig } from '../../app/setup/wizard-state.js';
 import { Confirm } from '../components/confirm.js';
 import { SelectList, type Choice } from '../components/select-list.js';
 import { TextPrompt } from '../components/text-prompt.js';
+import Spinner from 'ink-spinner';
 import { ChecklistFeed, LiveChecklist } from '../doctor/live.js';
 
 /** What the wizard starts from (discovered files, flags given on the command line as defaults). */
 export interface WizardProps extends WizardConfig {
   ctx: AppContext;
   version: string;
-  /** per-check limit for the final doctor run, ms */
+  /** per-check limit for the final doctor run and each live list or test call, ms */
   doctorTimeoutMs: number;
+  /** private temporary directory for a new profile until the last step writes it (the caller removes it) */
+  stagingDir?: string;
   onDone: (result: WizardResult) => void;
 }
 
@@ -74,6 +77,8 @@ const TITLES: Record<WizardStep, string> = {
 };
 
 const LOADING_WHAT: Partial<Record<WizardStep, string>> = { compartment: 'compartments', vault: 'vaults', key: 'keys', test: 'a signed call' };
+/** Steps whose choice can also be typed as an OCID, and the OCID kind. */
+const OCID_KIND: Partial<Record<WizardStep, 'compartment' | 'vault' | 'key'>> = { compartment: 'compartment', vault: 'vault', key: 'key' };
 
 const OCID = (kind: string) => new RegExp(`^ocid1\\.${kind}\\.[a-z0-9-]+\\.[a-z0-9-]*\\.[A-Za-z0-9._-]+$`);
 const REGION = /^[a-z]+(-[a-z0-9]+)+-\d+$/;
@@ -81,7 +86,8 @@ const REGION = /^[a-z]+(-[a-z0-9]+)+-\d+$/;
 /**
  * The interactive setup wizard (Ink): renders the state of the step reducer (app/setup/wizard-state.ts), turns
  * keys into its events and performs the effect the state asks for (app/setup/wizard-effects.ts). Nothing is
- * written before the final confirmed step, except a new OCI config profile, which has its own confirmation.
+ * written before the final confirmed step: a new OCI config profile is kept in a private staging file (which the
+ * live lists sign with) and added to the user's OCI config only then, just before resolver.yaml.
  * Esc goes back one step; Ctrl-C quits (Ink's exitOnCtrlC).
  */
 export function SetupWizard(props: WizardProps) {
@@ -91,6 +97,9 @@ export function SetupWizard(props: WizardProps) {
     initialWizardState({ configs: p.configs, defaults: p.defaults, endpoint: p.endpoint, resolverFile: p.resolverFile, existingResolver: p.existingResolver, pluginPlan: p.pluginPlan }),
   );
   const { step, draft, load } = state;
+  // the OCID-by-hand input of a list step (UI state only: leaving it or the step forgets it)
+  const [typingOcid, setTypingOcid] = useState(false);
+  useEffect(() => setTypingOcid(false), [step, state.seq]);
   const doctorReport = useRef<DoctorReport>(undefined);
   const effect = wizardEffect(state);
 
@@ -98,7 +107,7 @@ export function SetupWizard(props: WizardProps) {
     if (!effect || effect.kind === 'run-doctor') return;
     const controller = new AbortController();
     let live = true;
-    void performWizardEffect(effect, { ctx, errorText: errText }, controller.signal).then((event) => live && dispatch(event));
+    void performWizardEffect(effect, { ctx, errorText: errText, stagingDir: props.stagingDir, timeoutMs: props.doctorTimeoutMs }, controller.signal).then((event) => live && dispatch(event));
     return () => {
       live = false;
       controller.abort();
@@ -252,7 +261,8 @@ export function SetupWizard(props: WizardProps) {
     case 'key':
     case 'test':
       if (load?.status === 'loading') body = <Loading what={LOADING_WHAT[step]!} onBack={back} />;
-      else if (load?.status === 'failed') body = <LoadFailed error={load.error} onBack={back} onRetry={() => dispatch({ type: 'retry' })} />;
+      else if (typingOcid && OCID_KIND[step]) body = <OcidEntry kind={OCID_KIND[step]!} onBack={() => setTypingOcid(false)} onSubmit={(id) => { setTypingOcid(false); dispatch({ type: 'ocidTyped', id }); }} />;
+      else if (load?.status === 'failed') body = <LoadFailed error={load.error} canType={!!OCID_KIND[step]} onBack={back} onRetry={() => dispatch({ type: 'retry' })} onType={() => setTypingOcid(true)} />;
       else if (load?.status === 'loaded') body = loaded(step, load.value);
       break;
     case 'store-pass':
@@ -327,8 +337,8 @@ export function SetupWizard(props: WizardProps) {
         const items = value as VaultChoice[];
         return items.length === 0 ? (
           <Box flexDirection="column">
-            <Text color="yellow">{`No vault in ${draft.compartment!.path}. Create one in the OCI console (Identity & Security → Vault) or pick another compartment.`}</Text>
-            <BackOnly onBack={back} />
+            <Text color="yellow">{`No vault in ${draft.compartment!.path}. Create one in the OCI console (Identity & Security → Vault), pick another compartment, or type a vault's OCID.`}</Text>
+            <TypeOrBack onBack={back} onType={() => setTypingOcid(true)} />
           </Box>
         ) : (
           <Box flexDirection="column">
@@ -408,23 +418,57 @@ function ReviewStep({ preview, file, replacing, onBack, onAnswer }: { preview?: 
   );
 }
 
+/** A live list or call under way: a spinner, what is loading and the elapsed time (Esc goes back). */
 function Loading({ what, onBack }: { what: string; onBack: () => void }) {
   useInput((_i, key) => key.escape && onBack());
-  return <Text>{`Loading ${what}…`}</Text>;
+  const [started] = useState(() => performance.now());
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 100);
+    return () => clearInterval(timer);
+  }, []);
+  return (
+    <Text>
+      <Spinner type="dots" />
+      {` Loading ${what}… ${((performance.now() - started) / 1000).toFixed(1)} s`}
+    </Text>
+  );
 }
 
-function LoadFailed({ error, onBack, onRetry }: { error: unknown; onBack: () => void; onRetry: () => void }) {
+function LoadFailed({ error, canType, onBack, onRetry, onType }: { error: unknown; canType: boolean; onBack: () => void; onRetry: () => void; onType: () => void }) {
   useInput((input, key) => {
     if (key.escape) onBack();
     else if (input === 'r') onRetry();
+    else if (input === 'o' && canType) onType();
   });
   return (
     <Box flexDirection="column">
       <Text color="red">{`✖ ${errText(error)}`}</Text>
       {isVaultMcpError(error) && error.hint ? <Text color="yellow">{`  Try: ${error.hint}`}</Text> : null}
-      <Text dimColor>r retry · Esc back</Text>
+      <Text dimColor>{`r retry${canType ? ' · o type the OCID' : ''} · Esc back`}</Text>
     </Box>
   );
+}
+
+/** The OCID of a compartment, vault or key typed by hand (when its list cannot be loaded or does not show it). */
+function OcidEntry({ kind, onSubmit, onBack }: { kind: 'compartment' | 'vault' | 'key'; onSubmit: (id: string) => void; onBack: () => void }) {
+  const pattern = kind === 'compartment' ? [OCID('compartment'), OCID('tenancy')] : [OCID(kind)];
+  return (
+    <TextPrompt
+      label={`${kind[0]!.toUpperCase()}${kind.slice(1)} OCID (ocid1.${kind}.oc1.…):`}
+      validate={(v) => (pattern.some((re) => re.test(v)) ? undefined : `not a ${kind} OCID: expected ocid1.${kind}.oc1.…, as the OCI console shows it`)}
+      onSubmit={onSubmit}
+      onBack={onBack}
+    />
+  );
+}
+
+function TypeOrBack({ onBack, onType }: { onBack: () => void; onType: () => void }) {
+  useInput((input, key) => {
+    if (key.escape) onBack();
+    else if (input === 'o') onType();
+  });
+  return <Text dimColor>o type the OCID · Esc back</Text>;
 }
 
 function BackOnly({ onBack }: { onBack: () => void }) {

@@ -38,7 +38,7 @@ export default class CacheClear extends BaseCommand {
       for (const env of [DEFAULT_ENVIRONMENT, ...knownEnvironments(service)]) {
         for (const spec of selectEnvironment(service, env).specs) refs.set(spec.reference, spec.ref);
       }
-      const opened = await openSecretCacheDetailed({ ...settings, cache: { ...settings.cache, enabled: true } }, this.ctx);
+      const opened = await this.out.during('opening the cache (OS keychain)', () => openSecretCacheDetailed({ ...settings, cache: { ...settings.cache, enabled: true } }, this.ctx), { quiet: flags.json });
       if (!opened.cache) {
         const { UsageError } = await import('../../../core/errors.js');
         // the notice reads "disk cache off for this run: WHY. To enable it: FIX": the reason goes in the error, the fix in the hint

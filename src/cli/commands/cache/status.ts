@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { formatTable } from '../../output.js';
 import { BaseCommand } from '../../base-command.js';
 
 /**
@@ -27,7 +28,8 @@ export default class CacheStatus extends BaseCommand {
     const settings = await this.factory.settings(flags.config);
     const { dir, enabled, ttl, max_stale: maxStale } = settings.cache;
 
-    const opened = enabled ? await openSecretCacheDetailed(settings, this.ctx) : {};
+    // the key comes from the OS keychain (D-Bus), which can be slow to answer
+    const opened = enabled ? await this.out.during('opening the cache (OS keychain)', () => openSecretCacheDetailed(settings, this.ctx), { quiet: flags.json }) : {};
     const rows = opened.cache ? await opened.cache.entries({ names: flags.names }) : await inspectCacheDir(dir, this.ctx.now);
     const breakers = (await readBreakerFile(path.join(dir, 'breaker.json'))).breakers;
     const now = this.ctx.now();
@@ -63,14 +65,24 @@ export default class CacheStatus extends BaseCommand {
       ];
       if (rows.length === 0) lines.push('no entries');
       else {
-        const refWidth = Math.max(9, ...rows.map((r) => (r.reference ?? '').length));
-        lines.push(`${'ENTRY'.padEnd(14)}${flags.names && opened.cache ? `${'REFERENCE'.padEnd(refWidth)}  ` : ''}VERSION  AGE        STATE    BYTES  VALID`);
-        for (const r of rows) {
-          lines.push(
-            `${r.file.slice(0, 12).padEnd(14)}${flags.names && opened.cache ? `${(r.reference ?? '?').padEnd(refWidth)}  ` : ''}` +
-              `${String(r.versionNumber).padEnd(9)}${formatAge(r.ageMs).padEnd(11)}${stateOf(r.ageMs).padEnd(9)}${String(r.bytes).padEnd(7)}${r.valid === undefined ? '?' : r.valid ? 'yes' : 'no'}`,
-          );
-        }
+        const names = flags.names && !!opened.cache;
+        const stdout = this.ctx.stdout as NodeJS.WriteStream;
+        const table = formatTable(
+          [
+            ['ENTRY', ...(names ? ['REFERENCE'] : []), 'VERSION', 'AGE', 'STATE', 'BYTES', 'VALID'],
+            ...rows.map((r) => [
+              r.file.slice(0, 12),
+              ...(names ? [r.reference ?? '?'] : []),
+              r.versionNumber,
+              formatAge(r.ageMs),
+              stateOf(r.ageMs),
+              r.bytes,
+              r.valid === undefined ? '?' : r.valid ? 'yes' : 'no',
+            ]),
+          ],
+          stdout.isTTY ? stdout.columns : undefined,
+        );
+        lines.push(table.trimEnd());
         lines.push(`${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}, ${rows.reduce((a, r) => a + r.bytes, 0)} bytes`);
       }
       for (const b of breakerRows) lines.push(`circuit breaker ${b.endpoint}: ${b.state}${b.failures ? `, ${b.failures} recent failure${b.failures === 1 ? '' : 's'}` : ''}`);

@@ -16,10 +16,13 @@ export default class DevVault extends BaseCommand {
   static description =
     'Serves the OCI Secrets retrieval and Vault management APIs on 127.0.0.1 and verifies request signatures. ' +
     'It writes an API key, an OCI config file and a resolver.yaml into the state directory and prints one JSON ' +
-    'line (endpoint, OCIDs, ociConfigFile, resolverConfig) on stdout. Test hooks live under /_emulator.';
+    'line (endpoint, OCIDs, ociConfigFile, resolverConfig) on stdout. Test hooks live under /_emulator. ' +
+    'With --principals it also serves the instance metadata service, X.509 federation, a resource principal ' +
+    'environment and the OKE token endpoint (docs/principals.md); the JSON line then has a "principals" object.';
   static examples = [
     '<%= config.bin %> dev vault --port 0 --seed secrets.json',
     '<%= config.bin %> dev vault --state-dir ./.emu --seed secrets.json &   # then: docker vaultmcp run github --config ./.emu/resolver.yaml',
+    'unshare -n sh -c \'ip link set lo up; ip addr add 169.254.169.254/32 dev lo; <%= config.bin %> dev vault --principals --state-dir ./.emu\'',
   ];
   static flags = {
     port: Flags.integer({ description: 'TCP port on 127.0.0.1 (0 = any free port)', default: 9443, min: 0, max: 65535, helpValue: 'PORT' }),
@@ -29,6 +32,16 @@ export default class DevVault extends BaseCommand {
     'page-size': Flags.integer({ description: 'most items per list page, whatever the client asks (OCI pages too)', default: 3, min: 1, max: 1000, helpValue: 'N' }),
     region: Flags.string({ description: 'region of the emulated vault', default: 'us-ashburn-1', helpValue: 'REGION' }),
     persist: Flags.boolean({ description: 'keep secrets in <state-dir>/state.json across restarts', default: false }),
+    principals: Flags.boolean({
+      description: 'also emulate instance, resource and OKE workload principals: the metadata service (see --imds-listen), X.509 federation, an RPST environment, the OKE token endpoint',
+      default: false,
+    }),
+    'imds-listen': Flags.string({
+      description: 'address of the emulated instance metadata service, with --principals (the SDK only asks 169.254.169.254:80: use a private network namespace)',
+      default: '169.254.169.254:80',
+      helpValue: 'ADDR:PORT',
+    }),
+    'token-ttl': Flags.integer({ description: 'lifetime of the session tokens it issues, seconds, with --principals', default: 1200, min: 1, helpValue: 'SECONDS' }),
   };
 
   async run(): Promise<void> {
@@ -49,12 +62,23 @@ export default class DevVault extends BaseCommand {
         maxPageSize: flags['page-size'],
         region: flags.region,
         persist: flags.persist,
+        principals: flags.principals ? { imdsListen: flags['imds-listen'], tokenTtlSeconds: flags['token-ttl'] } : undefined,
         log: flags.verbose ? (line) => this.ctx.stderr.write(`vaultmcp emulator: ${line}\n`) : undefined,
       });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new UsageError(`port ${flags.port} is already in use`, 'pass --port 0 to pick a free port');
       }
+      const code = (err as NodeJS.ErrnoException).code;
+      if (flags.principals && (code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'EADDRINUSE')) {
+        throw new UsageError(
+          `cannot serve the metadata service on ${flags['imds-listen']} (${code})`,
+          code === 'EACCES'
+            ? 'ports below 1024 need root: run it as root in a private network namespace'
+            : 'run it in a network namespace that has the address, e.g. `unshare -n sh -c "ip link set lo up; ip addr add 169.254.169.254/32 dev lo; docker-vaultmcp dev vault --principals"`, or pass --imds-listen',
+        );
+      }
+      if ((err as Error).message?.startsWith('--imds-listen')) throw new UsageError((err as Error).message, 'e.g. --imds-listen 169.254.169.254:80');
       throw new ConfigError(`cannot start the emulator: ${(err as Error).message}`, { hint: 'check --state-dir and --seed' });
     }
     const stopped = new Promise<string>((resolve) => {

@@ -37,9 +37,10 @@ export default class SecretDelete extends BaseCommand {
     const { admin, settings, module } = await openSecretAdmin(ctx, flags, {}, args.secret);
     const { purgeCachedSecret } = module;
     admin.deletionTime(flags.days); // validates --days before anything else
-    const { secret } = await admin.locate(args.secret);
+    const quiet = { quiet: flags.json };
+    const { secret } = await this.out.during(`finding '${args.secret}'`, () => admin.locate(args.secret), quiet);
     const what = flags.version !== undefined ? `version ${flags.version} of secret '${secret.name}'` : `secret '${secret.name}' (all versions)`;
-    if (flags.version !== undefined) await admin.checkVersionDeletable(secret, flags.version);
+    if (flags.version !== undefined) await this.out.during('checking the version', () => admin.checkVersionDeletable(secret, flags.version!), quiet);
     else if (secret.state === 'PENDING_DELETION') {
       throw new UsageError(
         `secret '${secret.name}' is already scheduled for deletion${secret.timeOfDeletion ? ` on ${secret.timeOfDeletion}` : ''}`,
@@ -51,13 +52,13 @@ export default class SecretDelete extends BaseCommand {
       throw new VaultMcpError('not confirmed; nothing was deleted', { exitCode: ExitCode.FAILURE });
     }
     if (flags.version !== undefined) {
-      const v = await admin.scheduleVersionDeletion(secret, flags.version, flags.days);
+      const v = await this.out.during('scheduling the deletion', () => admin.scheduleVersionDeletion(secret, flags.version!, flags.days), quiet);
       await purgeCachedSecret(settings, ctx, { secretId: secret.id, name: secret.name });
       if (flags.json) this.out.json({ name: secret.name, id: secret.id, versionNumber: v.versionNumber, stages: v.stages, timeOfDeletion: v.timeOfDeletion });
       else ctx.stdout.write(`Scheduled deletion of ${what} on ${shortTime(v.timeOfDeletion) ?? 'the chosen date'}\n  undo: docker vaultmcp secret restore ${secret.name} --version ${v.versionNumber}\n`);
       return;
     }
-    const after = await admin.scheduleDeletion(secret, flags.days);
+    const after = await this.out.during('scheduling the deletion', () => admin.scheduleDeletion(secret, flags.days), quiet);
     await purgeCachedSecret(settings, ctx, { secretId: secret.id, name: secret.name });
     if (flags.json) this.out.json({ name: after.name, id: after.id, state: after.state, timeOfDeletion: after.timeOfDeletion });
     else ctx.stdout.write(`Scheduled deletion of ${what} on ${shortTime(after.timeOfDeletion) ?? 'the chosen date'}; it no longer serves values\n  undo: docker vaultmcp secret restore ${secret.name}\n`);

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../base-command.js';
 import { UsageError, VaultError } from '../../../core/errors.js';
 import { STAGES } from '../../../core/vault/refs.js';
 import { openSecretAdmin, scopeFlags } from './common.js';
-import { formatTable, shortTime } from '../../output.js';
+import { shortTime } from '../../output.js';
 
 /**
  * `docker vaultmcp secret get NAME|REF`: a secret version's metadata with the value masked; `--reveal` writes the
@@ -27,7 +27,18 @@ export default class SecretGet extends BaseCommand {
   };
   static flags = {
     version: Flags.integer({ description: 'version number to read', min: 1, exclusive: ['stage'], helpValue: 'N' }),
-    stage: Flags.string({ description: 'stage to read', options: [...STAGES], exclusive: ['version'] }),
+    // case-insensitive (`--stage previous`), like the ?stage= qualifier; oclif's `options` would compare exactly
+    stage: Flags.string({
+      description: `stage to read: ${STAGES.join('|')} (any case)`,
+      helpValue: 'STAGE',
+      exclusive: ['version'],
+      parse: async (input) => {
+        const stage = input.toUpperCase();
+        // oclif wraps this as a parse error (exit 2), rendered "--stage: 'x' is not one of …"
+        if (!(STAGES as readonly string[]).includes(stage)) throw Object.assign(new Error(`Expected one of ${STAGES.join(', ')} but received: ${input}`), { oclif: { exit: 2 } });
+        return stage;
+      },
+    }),
     reveal: Flags.boolean({ description: 'print the exact value bytes on stdout (no newline added)', default: false }),
     ...scopeFlags,
   };
@@ -35,7 +46,7 @@ export default class SecretGet extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretGet);
     const { admin } = await openSecretAdmin(this.ctx, flags, {}, args.secret);
-    const { secret, selector: fromRef } = await admin.locate(args.secret);
+    const { secret, selector: fromRef } = await this.out.during(`finding '${args.secret}'`, () => admin.locate(args.secret), { quiet: flags.json });
     if ((flags.version !== undefined || flags.stage) && (fromRef.versionNumber !== undefined || fromRef.stage)) {
       throw new UsageError('give the version either in the reference (?version=/?stage=) or with --version/--stage, not both');
     }
@@ -47,7 +58,7 @@ export default class SecretGet extends BaseCommand {
         `\`docker vaultmcp secret restore ${secret.name}\` cancels the deletion`,
       );
     }
-    const read = await admin.readValue(secret.id, selector, `secret '${secret.name}'`).catch((err: unknown) => {
+    const read = await this.out.during(`reading '${secret.name}'`, () => admin.readValue(secret.id, selector, `secret '${secret.name}'`), { quiet: flags.json }).catch((err: unknown) => {
       // the secret exists (located above): a 404 here means that version or stage does not
       if ((selector.versionNumber !== undefined || selector.stage) && (err as { kind?: string }).kind === 'not_found') {
         const what = selector.versionNumber !== undefined ? `version ${selector.versionNumber}` : `no version at stage ${selector.stage}`;
@@ -88,16 +99,14 @@ export default class SecretGet extends BaseCommand {
         });
         return;
       }
-      this.ctx.stdout.write(
-        formatTable([
-          ['name', secret.name],
-          ['OCID', secret.id],
-          ['version', read.versionNumber],
-          ['stages', read.stages.join(', ')],
-          ['created', shortTime(read.created)],
-          ['value', `${maskSecret(read.bytes)} (${read.bytes.length} bytes; --reveal prints it)`],
-        ]),
-      );
+      this.out.table([
+        ['name', secret.name],
+        ['OCID', secret.id],
+        ['version', read.versionNumber],
+        ['stages', read.stages.join(', ')],
+        ['created', shortTime(read.created)],
+        ['value', `${maskSecret(read.bytes)} (${read.bytes.length} bytes; --reveal prints it)`],
+    ]);
     } finally {
       read.bytes.fill(0);
     }

@@ -1,6 +1,6 @@
 import { BaseCommand } from '../../base-command.js';
 import { openSecretAdmin, scopeFlags } from './common.js';
-import { formatTable, shortTime } from '../../output.js';
+import { shortTime } from '../../output.js';
 
 /**
  * `docker vaultmcp secret list`: every secret of the configured vault in the configured compartment (ListSecrets,
@@ -17,7 +17,7 @@ export default class SecretList extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(SecretList);
     const { admin } = await openSecretAdmin(this.ctx, flags);
-    const secrets = await admin.list();
+    const secrets = await this.out.during('listing the secrets of the vault', () => admin.list(), { quiet: flags.json });
     if (flags.json) {
       this.out.json(secrets);
       return;
@@ -26,11 +26,9 @@ export default class SecretList extends BaseCommand {
       this.ctx.stderr.write('vaultmcp: no secrets in this vault yet; add one with `docker vaultmcp secret upload NAME`\n');
       return;
     }
-    this.ctx.stdout.write(
-      formatTable([
-        ['NAME', 'STATE', 'CURRENT', 'CREATED', 'OCID'],
-        ...secrets.map((s) => [s.name, s.state, s.currentVersionNumber, shortTime(s.created), s.id]),
-      ]),
-    );
+    this.out.table([
+      ['NAME', 'STATE', 'CURRENT', 'CREATED', 'OCID'],
+      ...secrets.map((s) => [s.name, s.state, s.currentVersionNumber, shortTime(s.created), s.id]),
+    ]);
   }
 }

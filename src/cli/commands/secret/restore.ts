@@ -18,14 +18,14 @@ export default class SecretRestore extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretRestore);
     const { admin } = await openSecretAdmin(this.ctx, flags, {}, args.secret);
-    const { secret } = await admin.locate(args.secret);
+    const { secret } = await this.out.during(`finding '${args.secret}'`, () => admin.locate(args.secret), { quiet: flags.json });
     if (flags.version !== undefined) {
-      const v = await admin.cancelVersionDeletion(secret, flags.version);
+      const v = await this.out.during('cancelling the deletion', () => admin.cancelVersionDeletion(secret, flags.version!), { quiet: flags.json });
       if (flags.json) this.out.json({ name: secret.name, id: secret.id, versionNumber: v.versionNumber, stages: v.stages });
       else this.ctx.stdout.write(`Restored version ${v.versionNumber} of secret '${secret.name}' (${v.stages.join(', ')}): its deletion is cancelled\n`);
       return;
     }
-    const after = await admin.cancelDeletion(secret);
+    const after = await this.out.during('cancelling the deletion', () => admin.cancelDeletion(secret), { quiet: flags.json });
     if (flags.json) this.out.json({ name: after.name, id: after.id, state: after.state });
     else this.ctx.stdout.write(`Restored secret '${after.name}' (${after.state}): its deletion is cancelled\n`);
   }

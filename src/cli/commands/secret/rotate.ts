@@ -31,7 +31,7 @@ export default class SecretRotate extends BaseCommand {
     generate: Flags.integer({ description: 'generate a random value of N characters (URL-safe alphabet)', helpValue: 'N', exclusive: ['from-file'] }),
     trim: Flags.boolean({ description: 'strip one trailing newline from stdin or file input', default: false }),
     verify: Flags.string({ description: 'start this service\'s MCP server with the new value; roll back if it fails', helpValue: 'SERVICE' }),
-    env: Flags.string({ description: 'environment of the service for --verify (default: OCI_VAULT_ENVIRONMENT)', helpValue: 'ENV', dependsOn: ['verify'] }),
+    env: Flags.string({ char: 'e', description: 'environment of the service for --verify (default: OCI_VAULT_ENVIRONMENT)', helpValue: 'ENV', dependsOn: ['verify'] }),
     'verify-timeout': Flags.integer({ description: 'seconds the server gets to answer initialize + tools/list', default: 20, min: 1, max: 600, helpValue: 'S' }),
     ...scopeFlags,
   };
@@ -39,19 +39,28 @@ export default class SecretRotate extends BaseCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(SecretRotate);
     refuseValueInArgv((argv as string[]).slice(1), 'secret rotate');
-    const { readSecretValue, validateGenerateLength, willPrompt } = await import('../../../app/secrets/secret-input.js');
+    const { readSecretValue, validateGenerateLength, willPrompt, trailingNewlineNote } = await import('../../../app/secrets/secret-input.js');
     if (flags.generate !== undefined) validateGenerateLength(flags.generate);
     const ctx = this.ctx;
     let selection: Awaited<ReturnType<typeof selectService>> | undefined;
-    if (flags.verify) selection = await selectService(ctx, flags.verify, flags.env);
+    if (flags.verify) selection = await selectService(ctx, flags.verify, flags.env, this.factory.settings(flags.config));
 
     const { admin, settings, module: secretAdmin } = await openSecretAdmin(ctx, flags, {}, args.name);
-    // as in upload: piped/file values are checked before any vault call, prompts after the secret is found
+    // as in upload: piped/file values are checked before any vault call, prompts after the secret is found, with the
+    // terminal silent until then (keys typed early are held for the prompt, never echoed)
     const source = { fromFile: flags['from-file'], generate: flags.generate, trim: flags.trim };
     let value = willPrompt(ctx, source) ? undefined : await readSecretValue(ctx, { label: `secret '${args.name}'`, ...source, prompt: this.secretPrompt() });
-    const { secret } = await admin.locate(args.name);
-    admin.assertWritable(secret);
-    value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source, prompt: this.secretPrompt() });
+    const held = value ? { release() {} } : await this.holdKeys();
+    let secret: Awaited<ReturnType<typeof admin.locate>>['secret'];
+    try {
+      ({ secret } = await this.out.during(`finding '${args.name}'`, () => admin.locate(args.name), { quiet: flags.json }));
+      admin.assertWritable(secret);
+      value ??= await readSecretValue(ctx, { label: `secret '${secret.name}'`, ...source, prompt: this.secretPrompt() });
+    } finally {
+      held.release();
+    }
+    const note = trailingNewlineNote(value, flags.trim);
+    if (note && !flags.json) this.out.warn(note);
     const say = (line: string) => {
       if (!flags.json) ctx.stderr.write(`vaultmcp: ${line}\n`);
     };
@@ -91,7 +100,8 @@ export default class SecretRotate extends BaseCommand {
         process.off('SIGTERM', onSignal);
       });
     } else {
-      result = await admin.addVersion(secret, value.bytes);
+      const bytes = value.bytes;
+      result = await this.out.during(`storing a new version of '${secret.name}'`, () => admin.addVersion(secret, bytes), { quiet: flags.json });
     }
     await secretAdmin.purgeCachedSecret(settings, ctx, { secretId: secret.id, name: secret.name });
 
@@ -122,10 +132,10 @@ export default class SecretRotate extends BaseCommand {
 }
 
 /** The service for --verify and the secrets of its environment (before any vault call). */
-async function selectService(ctx: BaseCommand['ctx'], name: string, env: string | undefined) {
+async function selectService(ctx: BaseCommand['ctx'], name: string, env: string | undefined, loadingSettings: Promise<import('../../../core/config/settings/index.js').Settings>) {
   const { loadService, selectEnvironment } = await import('../../../core/config/services/index.js');
-  const service = await loadService(name, ctx);
-  const selection = selectEnvironment(service, env ?? (ctx.env.OCI_VAULT_ENVIRONMENT || undefined));
+  const [settings, service] = await Promise.all([loadingSettings, loadService(name, ctx)]);
+  const selection = selectEnvironment(service, env ?? (ctx.env.OCI_VAULT_ENVIRONMENT || undefined), { declared: settings.environments });
   for (const w of selection.warnings) ctx.stderr.write(`vaultmcp: ${w}\n`);
   return { service, specs: selection.specs, overrides: selection.overrides };
 }

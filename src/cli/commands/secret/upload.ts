@@ -1,4 +1,4 @@
-import { Args, Flags } from '@oclif/core';
+import { Args, Flags, type Interfaces } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { UsageError } from '../../../core/errors.js';
 import { checkOcidFlag, openSecretAdmin, refuseValueInArgv, scopeFlags } from './common.js';
@@ -41,21 +41,33 @@ export default class SecretUpload extends BaseCommand {
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(SecretUpload);
     refuseValueInArgv((argv as string[]).slice(1), 'secret upload');
-    const { validateSecretName, readSecretValue, willPrompt } = await import('../../../app/secrets/secret-input.js');
+    const { validateSecretName, willPrompt } = await import('../../../app/secrets/secret-input.js');
     validateSecretName(args.name);
     const tags = parseTags(flags.tag ?? []);
+    // keys typed before the prompt appears must never echo: the terminal goes silent before any vault call
+    const held = willPrompt(this.ctx, { fromFile: flags['from-file'] }) ? await this.holdKeys() : { release() {} };
+    try {
+      await this.upload(args.name, flags, tags);
+    } finally {
+      held.release();
+    }
+  }
+
+  private async upload(name: string, flags: Interfaces.InferredFlags<typeof SecretUpload.flags & typeof BaseCommand.baseFlags>, tags: Record<string, string>): Promise<void> {
+    const args = { name };
+    const { readSecretValue, willPrompt, trailingNewlineNote } = await import('../../../app/secrets/secret-input.js');
     const { admin, settings, module } = await openSecretAdmin(this.ctx, flags, { keyId: checkOcidFlag('key-id', flags['key-id'], KEY_OCID) });
     const { purgeCachedSecret } = module;
     // A piped or file value is read and checked (size, emptiness) before any vault call; a prompt comes after the
-    // settings and the secret's state are checked, so nobody types a value that cannot be stored.
+    // settings and the secret's state are checked, so nobody types a value that cannot be stored (meanwhile the
+    // terminal is silent: keys typed early are held for the prompt, never echoed).
     const read = () => readSecretValue(this.ctx, { label: `secret '${args.name}'`, fromFile: flags['from-file'], trim: flags.trim, prompt: this.secretPrompt() });
     let value = willPrompt(this.ctx, { fromFile: flags['from-file'] }) ? undefined : await read();
-    const existing = await admin.prepareUpload(args.name);
+    const existing = await this.out.during(`checking '${args.name}' in the vault`, () => admin.prepareUpload(args.name), { quiet: flags.json });
     value ??= await read();
-    if ((value.source === 'stdin' || value.source === 'file') && !flags.trim && value.bytes.at(-1) === 0x0a && !flags.json) {
-      this.ctx.stderr.write('vaultmcp: note: the value ends with a newline, which is stored as part of it (use --trim to strip one)\n');
-    }
-    const result = await admin.upload(args.name, value.bytes, { description: flags.description, tags, existing });
+    const note = trailingNewlineNote(value, flags.trim);
+    if (note && !flags.json) this.out.warn(note);
+    const result = await this.out.during(`storing '${args.name}'`, () => admin.upload(args.name, value.bytes, { description: flags.description, tags, existing }), { quiet: flags.json });
     if (!result.created) await purgeCachedSecret(settings, this.ctx, { secretId: result.secret.id, name: result.secret.name });
     const { maskSecret } = await import('../../../core/mask.js');
     const masked = maskSecret(value.bytes);

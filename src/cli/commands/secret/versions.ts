@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { openSecretAdmin, scopeFlags } from './common.js';
-import { formatTable, shortTime } from '../../output.js';
+import { shortTime } from '../../output.js';
 
 /**
  * `docker vaultmcp secret versions NAME`: every version of a secret (ListSecretVersions, all pages) with its
@@ -19,18 +19,22 @@ export default class SecretVersions extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(SecretVersions);
     const { admin } = await openSecretAdmin(this.ctx, flags, {}, args.secret);
-    const { secret } = await admin.locate(args.secret);
-    const versions = await admin.versions(secret.id);
+    const { secret, versions } = await this.out.during(
+      `reading the versions of '${args.secret}'`,
+      async () => {
+        const { secret } = await admin.locate(args.secret);
+        return { secret, versions: await admin.versions(secret.id) };
+      },
+      { quiet: flags.json },
+    );
     if (flags.json) {
       this.out.json({ name: secret.name, id: secret.id, state: secret.state, versions });
       return;
     }
     this.ctx.stdout.write(`${secret.name}  ${secret.id}  ${secret.state}\n`);
-    this.ctx.stdout.write(
-      formatTable([
-        ['VERSION', 'STAGES', 'CREATED', 'EXPIRES', 'DELETION'],
-        ...versions.map((v) => [v.versionNumber, v.stages.join(','), shortTime(v.created), shortTime(v.expires), shortTime(v.timeOfDeletion)]),
-      ]),
-    );
+    this.out.table([
+      ['VERSION', 'STAGES', 'CREATED', 'EXPIRES', 'DELETION'],
+      ...versions.map((v) => [v.versionNumber, v.stages.join(','), shortTime(v.created), shortTime(v.expires), shortTime(v.timeOfDeletion)]),
+    ]);
   }
 }

@@ -31,14 +31,14 @@ export default class ServiceList extends BaseCommand {
       this.out.json(out);
       return;
     }
-    const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));
-    const lines = [`${'NAME'.padEnd(nameWidth)}  SOURCE   DESCRIPTION`];
-    for (const r of rows) {
-      let text = r.error ? `ERROR: ${r.error}` : (r.description ?? '');
-      if (r.shadowedBy) text = `(shadowed by ${r.shadowedBy}) ${text}`;
-      lines.push(`${r.name.padEnd(nameWidth)}  ${r.source.padEnd(7)}  ${oneLine(text)}`);
-    }
-    this.ctx.stdout.write(lines.join('\n') + '\n');
+    this.out.table([
+      ['NAME', 'SOURCE', 'DESCRIPTION'],
+      ...rows.map((r) => {
+        let text = r.error ? `ERROR: ${r.error}` : (r.description ?? '');
+        if (r.shadowedBy) text = `(shadowed by ${r.shadowedBy}) ${text}`;
+        return [r.name, r.source, oneLine(text)];
+      }),
+    ]);
     if (flags.verbose) {
       const { serviceDirs } = await import('../../../core/config/services/index.js');
       this.ctx.stderr.write(`searched: ${serviceDirs(this.ctx).map((d) => d.dir).join(', ')}, built-in templates\n`);

@@ -24,12 +24,13 @@ export default class ServiceShow extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ServiceShow);
-    // nothing here reads settings, but a wrong --config path must not pass silently
-    if (flags.config) await this.factory.settings(flags.config);
+    // a wrong --config path must not pass silently; without --config, settings only add `environments:` names, and a
+    // broken settings file must not hide a service definition
+    const settings = flags.config ? await this.factory.settings(flags.config) : await this.factory.settings().catch(() => undefined);
     const { loadService, selectEnvironment, knownEnvironments } = await import('../../../core/config/services/index.js');
     const { DEFAULT_PASSTHROUGH } = await import('../../../core/launcher/env.js');
     const service = await loadService(args.service, this.ctx);
-    const selection = selectEnvironment(service, flags.env ?? (this.ctx.env.OCI_VAULT_ENVIRONMENT || undefined));
+    const selection = selectEnvironment(service, flags.env ?? (this.ctx.env.OCI_VAULT_ENVIRONMENT || undefined), { declared: settings?.environments });
     for (const w of selection.warnings) warn(this.ctx, w);
 
     const secrets = selection.specs.map((s) => {

@@ -1,10 +1,14 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { AppContext } from '../../context.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
 import { expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { readTrustedConfigFile } from '../trust.js';
+import { describeZodIssue } from '../zod-issue.js';
+import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
+import { credentialRefusal, credentialShape } from '../../credential-shape.js';
 import { serviceFileSchema, type ServiceDefinition, type ServiceFile } from './schema.js';
 import { BUILTIN_TEMPLATES } from './templates.js';
 
@@ -38,6 +42,8 @@ export async function loadService(nameOrPath: string, ctx: Pick<AppContext, 'env
     const name = path.basename(file).replace(/\.(json|ya?ml)$/, '');
     return { ...parseServiceText(text!, file), name, origin: file, source: 'path' };
   }
+  const shape = credentialShape(nameOrPath);
+  if (shape) throw new UsageError(credentialRefusal('the service name', shape), 'pass a service name from `docker vaultmcp service list`');
   if (!SERVICE_NAME.test(nameOrPath)) {
     throw new UsageError(`invalid service name '${nameOrPath}'`, 'a service name uses letters, digits, ".", "_" and "-"');
   }
@@ -114,13 +120,17 @@ export async function listServices(ctx: Pick<AppContext, 'env' | 'homeDir' | 'cw
   return rows;
 }
 
+/**
+ * A service file's text: only a regular file of at most 1 MiB that nobody but us or root could have written
+ * (config/trust.ts): it decides which command gets the secrets.
+ */
 async function readText(file: string, required: boolean): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTrustedConfigFile(file, { what: 'service definition', optional: !required });
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (!required && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
-    if (code === 'ENOENT') throw new UsageError(`service file not found: ${file}`, 'check the path, or pass a service name');
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`service file not found: ${file}`, 'check the path, or pass a service name');
     throw new ConfigError(`cannot read service file (${code})`, { file, hint: 'check the file permissions' });
   }
 }
@@ -132,7 +142,8 @@ async function readText(file: string, required: boolean): Promise<string | undef
  */
 export function parseServiceText(text: string, file: string): ServiceFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  assertTextShallow(text, file);
+  const doc = guardDepth(() => parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true }), file);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
@@ -144,8 +155,10 @@ export function parseServiceText(text: string, file: string): ServiceFile {
   }
   let raw: unknown;
   try {
-    raw = doc.toJS();
+    raw = guardDepth(() => doc.toJS(), file);
+    assertShallow(raw, file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     // e.g. an unresolved alias; yaml's message quotes the source text, so only our filtered version is shown
     throw new ConfigError(`malformed service definition: ${safeYamlMessage(String((err as Error)?.message ?? ''))}`, { file, hint: 'fix the YAML syntax' });
   }
@@ -176,10 +189,11 @@ function parseServiceObject(raw: unknown, file: string, position?: (keyPath: Pro
   const result = serviceFileSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const keyPath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  const described = describeZodIssue(issue as never);
+  const keyPath = described.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
   // keys are the user's text and may be a pasted secret: only key-like ones are quoted (the position still points at it)
   const key = displayableKeyPath(keyPath);
-  let message = issue.message;
+  let message = described.message;
   if (issue.code === 'unrecognized_keys') {
     message = describeUnknownKeys(key, (issue as { keys: string[] }).keys);
   } else if (key) {

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../settings/zod-locale.js';
 import { STAGES } from '../../vault/refs.js';
+import { credentialShape } from '../../credential-shape.js';
 
 /**
  * Service definition schema (`configs/<service>.json` or `.yaml`), as in the seeds' integration guide:
@@ -9,11 +10,17 @@ import { STAGES } from '../../vault/refs.js';
  * In zod's `zod/mini` API like settings/schema.ts (same checks and messages as the classic chain; faster start-up).
  */
 export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const envName = z.string().check(z.regex(ENV_VAR_NAME, 'must be a valid environment variable name'));
+const envName = z.string().check(
+  z.regex(ENV_VAR_NAME, 'must be a valid environment variable name'),
+  // a token pasted as a variable name would be printed by `run --test` and `service show`
+  z.refine((name) => credentialShape(name) === undefined, 'looks like a credential, not an environment variable name (not shown)'),
+);
 const stage = z.enum(STAGES);
 
 /** Full form of one secret declaration. */
 const nonEmpty = () => z.string().check(z.minLength(1));
+/** Strings that become argv or environment entries: C strings, so a NUL would cut them (spawn refuses them). */
+const noNul = (schema: z.ZodMiniString<string>) => schema.check(z.refine((v) => !v.includes('\0'), 'must not contain a NUL character'));
 /** classic `z.number().int().positive()` */
 const versionNumber = () => z.number().check(z.int(), z.positive());
 
@@ -38,10 +45,10 @@ export const serviceFileSchema = z.strictObject({
   secrets: z._default(z.record(envName, z.union([nonEmpty(), secretDeclarationSchema])), {}),
   /** argv of the MCP server; the first element is looked up on PATH. */
   target_command: z
-    .array(nonEmpty())
+    .array(noNul(nonEmpty()))
     .check(z.minLength(1, 'must name the MCP server command, e.g. ["npx", "-y", "@modelcontextprotocol/server-github"]')),
   /** Plain (non-secret) variables set for the server. */
-  env_overrides: z._default(z.record(envName, z.string()), {}),
+  env_overrides: z._default(z.record(envName, noNul(z.string())), {}),
   /** Names of parent variables passed through to the server besides the default set; `PREFIX_*` matches a prefix. */
   passthrough_env: z._default(z.array(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'must be a variable name or PREFIX_*'))), []),
   /**
@@ -49,7 +56,7 @@ export const serviceFileSchema = z.strictObject({
    * (the caller's directory). Default: a private empty directory, so a project's node_modules or .npmrc cannot
    * change which code gets the secrets (src/core/launcher/workdir.ts).
    */
-  cwd: z.optional(nonEmpty()),
+  cwd: z.optional(noNul(nonEmpty())),
   /**
    * Live rotation (`run --watch`): present means `run` watches this service's secrets; `interval` is the poll
    * interval in seconds (default 300, at least 5), `strict` stops the run when a new server cannot take over.

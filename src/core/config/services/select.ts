@@ -1,4 +1,5 @@
-import { ConfigError } from '../../errors.js';
+import { closest, distance } from 'fastest-levenshtein';
+import { ConfigError, UsageError } from '../../errors.js';
 import { formatSecretRef, parseSecretRef, type SecretRef, type Stage } from '../../vault/refs.js';
 import type { SecretDeclaration, ServiceDefinition } from './schema.js';
 
@@ -41,15 +42,25 @@ export function knownEnvironments(service: ServiceDefinition): string[] {
 
 /**
  * Turns a service definition and an environment name into the secrets to resolve.
- * An environment the service does not know gives a warning and falls back to the default names (DESIGN.md).
+ * An environment the service does not know but settings `environments:` lists gives a warning and falls back to
+ * the default names (DESIGN.md); one that nothing knows is a usage error (a typo must not silently start the
+ * server with another environment's credentials).
  * @param environment `--env` value or OCI_VAULT_ENVIRONMENT; undefined or `default` means the default names
- * @throws ConfigError (exit 2) when a reference is malformed or pins both a version and a stage
+ * @param options.declared the settings-level `environments:` list (resolver.yaml)
+ * @throws UsageError (exit 2) for an environment neither the service nor settings know, naming the known ones and
+ *   the closest match; ConfigError (exit 2) when a reference is malformed or pins both a version and a stage
  */
-export function selectEnvironment(service: ServiceDefinition, environment: string | undefined): ServiceSelection {
+export function selectEnvironment(
+  service: ServiceDefinition,
+  environment: string | undefined,
+  options: { declared?: readonly string[] } = {},
+): ServiceSelection {
   const warnings: string[] = [];
   let env = environment && environment !== DEFAULT_ENVIRONMENT ? environment : DEFAULT_ENVIRONMENT;
   const known = knownEnvironments(service);
   if (env !== DEFAULT_ENVIRONMENT && !known.includes(env)) {
+    const declared = options.declared ?? [];
+    if (!declared.includes(env)) throw unknownEnvironment(service, env, [...new Set([...known, ...declared])].sort());
     warnings.push(
       `service '${service.name}' has no environment '${env}'` +
         (known.length ? ` (known: ${known.join(', ')})` : '') +
@@ -59,6 +70,23 @@ export function selectEnvironment(service: ServiceDefinition, environment: strin
   }
   const specs = Object.entries(service.secrets).map(([envVar, decl]) => specFor(service, envVar, decl, env));
   return { environment: env, specs, overrides: { ...service.env_overrides }, warnings };
+}
+
+/**
+ * The usage error for an environment nobody declares: the known names and, when one is close (edit distance at most
+ * a third of the name, at least 2), a "did you mean".
+ */
+export function unknownEnvironment(service: ServiceDefinition, env: string, known: readonly string[]): UsageError {
+  const near = known.length ? closest(env, [...known]) : undefined;
+  const suggest = near !== undefined && distance(env, near) <= Math.max(2, Math.floor(env.length / 3)) ? near : undefined;
+  return new UsageError(
+    `unknown environment '${env}' for service '${service.name}'` +
+      ` (known: ${[DEFAULT_ENVIRONMENT, ...known].join(', ')})` +
+      (suggest ? `; did you mean '${suggest}'?` : ''),
+    suggest
+      ? `--env ${suggest}`
+      : 'pass one of the known environments, or list it under `environments:` in resolver.yaml to use the default secret names there',
+  );
 }
 
 function specFor(service: ServiceDefinition, envVar: string, decl: string | SecretDeclaration, env: string): SecretSpec {

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type * as z from 'zod/mini';
@@ -6,6 +5,9 @@ import type { AppContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
 import { defaultCacheDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { readTrustedConfigFile } from '../trust.js';
+import { describeZodIssue } from '../zod-issue.js';
+import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
 import { settingsFileSchema, type Settings, type SettingsFile } from './schema.js';
 
 /** Where a setting came from: a file path, `env NAME`, `--config FILE` or `default`. */
@@ -25,9 +27,17 @@ export interface LoadedSettings {
 
 const DEFAULTS: Settings = {
   vault: {},
-  auth: { method: 'api_key', config_file: '~/.oci/config', profile: 'DEFAULT' },
+  auth: {
+    method: 'api_key',
+    config_file: '~/.oci/config',
+    profile: 'DEFAULT',
+    // OCI's defaults (oci-common OkeWorkloadIdentityAuthenticationDetailsProvider): where OKE mounts them in a pod
+    oke_token_file: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    oke_ca_file: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+  },
   cache: { enabled: true, dir: '', ttl: 3600, max_stale: 86400 },
-  resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 },
+  resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8, deadline_ms: 8000 },
+  environments: [],
 };
 
 /** Keys of the Python prototype's resolver.yaml, accepted and mapped to ours. */
@@ -41,7 +51,7 @@ const LEGACY_KEYS: Record<string, string> = {
 };
 /** Prototype keys with no meaning here (their behaviour is built in): dropped with a warning. */
 const IGNORED_KEYS = new Set([
-  'logging', 'secrets', 'services', 'environments', 'cache.enable_stale_fallback', 'resilience.enable_circuit_breaker',
+  'logging', 'secrets', 'services', 'cache.enable_stale_fallback', 'resilience.enable_circuit_breaker',
   'resilience.circuit_breaker_recovery', 'resilience.retry_backoff_base', 'resilience.retry_jitter',
 ]);
 
@@ -88,12 +98,20 @@ export async function loadSettings(
   const merged: Record<string, Record<string, unknown>> = structuredClone(DEFAULTS) as never;
   const sources: Record<string, SettingSource> = {};
   for (const section of Object.keys(DEFAULTS) as Array<keyof Settings>) {
+    if (section === 'environments') continue;
     for (const key of Object.keys(DEFAULTS[section])) sources[`${section}.${key}`] = 'default';
   }
+  sources.environments = 'default';
   sources['cache.dir'] = 'default';
   // lowest priority first, so higher layers overwrite
   for (const layer of [...layers].reverse()) {
     for (const [section, values] of Object.entries(layer.data)) {
+      if (section === 'environments' && Array.isArray(values)) {
+        // a list: the highest source that sets it wins, like a scalar
+        (merged as Record<string, unknown>).environments = [...values];
+        sources.environments = layer.source === 'env' ? 'env' : layer.source;
+        continue;
+      }
       if (section === 'version' || typeof values !== 'object' || values === null) continue;
       for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
         if (value === undefined) continue;
@@ -110,6 +128,14 @@ export async function loadSettings(
 
   const settings = merged as unknown as Settings;
   settings.auth.config_file = expandPath(settings.auth.config_file, ctx);
+  if (settings.auth.oke_token_file) settings.auth.oke_token_file = expandPath(settings.auth.oke_token_file, ctx);
+  if (settings.auth.oke_ca_file) settings.auth.oke_ca_file = expandPath(settings.auth.oke_ca_file, ctx);
+  if (settings.auth.federation_endpoint) {
+    settings.auth.federation_endpoint = settings.auth.federation_endpoint.replace(/\/+$/, '');
+    if (!isLoopbackHttpOrHttps(settings.auth.federation_endpoint)) {
+      warnings.push(`auth.federation_endpoint ${settings.auth.federation_endpoint} is plain http to a host that is not this machine: session tokens would cross the network unencrypted; use https`);
+    }
+  }
   settings.cache.dir = settings.cache.dir ? expandPath(settings.cache.dir, ctx) : defaultCacheDir(ctx);
   if (settings.vault.endpoint) {
     settings.vault.endpoint = settings.vault.endpoint.replace(/\/+$/, '');
@@ -124,7 +150,7 @@ export async function loadSettings(
 }
 
 /** Settings that are file paths: relative values in a file are resolved against that file's directory. */
-const PATH_KEYS = new Set(['auth.config_file', 'cache.dir']);
+const PATH_KEYS = new Set(['auth.config_file', 'cache.dir', 'auth.oke_token_file', 'auth.oke_ca_file']);
 
 /** True for https endpoints and for http ones on a loopback host (the emulator). */
 function isLoopbackHttpOrHttps(endpoint: string): boolean {
@@ -134,13 +160,16 @@ function isLoopbackHttpOrHttps(endpoint: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-/** Reads one resolver.yaml; returns undefined when an optional file does not exist. */
+/**
+ * Reads one resolver.yaml (only a regular file of at most 1 MiB that nobody but us or root could have written:
+ * config/trust.ts); returns undefined when an optional file does not exist.
+ */
 async function readSettingsText(file: string, required: boolean): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readTrustedConfigFile(file, { what: 'settings file', optional: !required });
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (!required && code === 'ENOENT') return undefined;
     throw new ConfigError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code})`, {
       file,
       hint: required ? 'check the --config path' : 'fix the file permissions or remove the file',
@@ -151,7 +180,8 @@ async function readSettingsText(file: string, required: boolean): Promise<string
 /** Parses and validates the text of one resolver.yaml. */
 function parseSettingsText(text: string, file: string, warnings: string[]): SettingsFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  assertTextShallow(text, file);
+  const doc = guardDepth(() => parseDocument(text, { lineCounter, prettyErrors: false }), file);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0] ?? (e.pos?.[0] !== undefined ? lineCounter.linePos(e.pos[0]) : undefined);
@@ -163,8 +193,10 @@ function parseSettingsText(text: string, file: string, warnings: string[]): Sett
   }
   let raw: unknown;
   try {
-    raw = doc.toJS() ?? {};
+    raw = guardDepth(() => doc.toJS(), file) ?? {};
+    assertShallow(raw, file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     // e.g. an unresolved alias; yaml's message quotes the source text, so only our filtered version is shown
     throw new ConfigError(`invalid YAML: ${safeYamlMessage(String((err as Error)?.message ?? ''))}`, { file, hint: 'fix the YAML syntax' });
   }
@@ -178,6 +210,12 @@ function parseSettingsText(text: string, file: string, warnings: string[]): Sett
 function normalizeLegacyKeys(raw: Record<string, unknown>, file: string, warnings: string[]): Record<string, unknown> {
   const out: Record<string, Record<string, unknown> | unknown> = {};
   for (const [section, values] of Object.entries(raw)) {
+    if (section === 'environments' && typeof values === 'object' && values !== null && !Array.isArray(values)) {
+      // the prototype's `environments: {production: {…}}`: its names are kept, its per-environment contents are not
+      warnings.push(`${file}: only the names of 'environments' are used (${Object.keys(values).join(', ')}); their contents were ignored`);
+      out[section] = Object.keys(values);
+      continue;
+    }
     if (IGNORED_KEYS.has(section)) {
       warnings.push(`${file}: key '${section}' is not used by docker vaultmcp and was ignored`);
       continue;
@@ -209,9 +247,10 @@ export function validate<T extends z.ZodMiniType>(schema: T, data: unknown, file
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
+  const described = describeZodIssue(issue as never);
   // keys are the user's text and may be a pasted secret: only key-like ones are quoted (mask.ts displayableKey)
-  const key = displayableKeyPath(issue.path as PropertyKey[]);
-  let message = issue.message;
+  const key = displayableKeyPath(described.path);
+  let message = described.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
     message = describeUnknownKeys(key, keys);

@@ -11,7 +11,7 @@ import './zod-locale.js';
 const ocid = (kind: string) =>
   z.string().check(z.regex(new RegExp(`^ocid1\\.${kind}\\.[a-z0-9-]+\\.[a-z0-9-]*\\.[A-Za-z0-9._-]+$`), `must be an OCID of the form ocid1.${kind}.oc1..…`));
 
-export const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal'] as const;
+export const AUTH_METHODS = ['api_key', 'session_token', 'instance_principal', 'resource_principal', 'oke_workload_identity'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 export const vaultSchema = z.strictObject({
@@ -22,10 +22,23 @@ export const vaultSchema = z.strictObject({
   endpoint: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://127.0.0.1:9443' })),
 });
 
+/** A non-empty string without NUL characters (paths and names handed to the OS, which would refuse or cut them). */
+const osString = () => z.string().check(z.minLength(1), z.refine((v) => !v.includes('\0'), 'must not contain a NUL character'));
+
 export const authSchema = z.strictObject({
   method: z.optional(z.enum(AUTH_METHODS)),
-  config_file: z.optional(z.string().check(z.minLength(1))),
-  profile: z.optional(z.string().check(z.minLength(1))),
+  config_file: z.optional(osString()),
+  profile: z.optional(osString()),
+  /**
+   * Where principals get their session token: instance_principal's X.509 federation endpoint (default
+   * `https://auth.<region>.<realm domain>`; some realms and private endpoints need another), or
+   * oke_workload_identity's proxymux (default `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_PROXYMUX`).
+   */
+  federation_endpoint: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://auth.us-ashburn-1.oraclecloud.com' })),
+  /** oke_workload_identity: the pod's service-account token, re-read on every token refresh (Kubernetes rotates it) */
+  oke_token_file: z.optional(osString()),
+  /** oke_workload_identity: the CA that signs the proxymux's TLS certificate */
+  oke_ca_file: z.optional(osString()),
 });
 
 /** A whole number in [min, max] (classic zod's `z.number().int().min(min).max(max)`). */
@@ -34,7 +47,7 @@ const wholeNumber = (min: number, max?: number) =>
 
 export const cacheSchema = z.strictObject({
   enabled: z.optional(z.boolean()),
-  dir: z.optional(z.string().check(z.minLength(1))),
+  dir: z.optional(osString()),
   /** seconds an entry is fresh (served without a vault call) */
   ttl: z.optional(wholeNumber(0)),
   /** seconds an entry may be served when the vault is unreachable or failing transiently */
@@ -47,6 +60,8 @@ export const resilienceSchema = z.strictObject({
   breaker_threshold: z.optional(wholeNumber(1, 1000)),
   breaker_reset_ms: z.optional(wholeNumber(100, 3_600_000)),
   concurrency: z.optional(wholeNumber(1, 64)),
+  /** ms after which one resolution stops waiting for the vault: stale copies are served, else the run fails */
+  deadline_ms: z.optional(wholeNumber(100, 3_600_000)),
 });
 
 export const settingsFileSchema = z.strictObject({
@@ -55,6 +70,8 @@ export const settingsFileSchema = z.strictObject({
   auth: z.optional(authSchema),
   cache: z.optional(cacheSchema),
   resilience: z.optional(resilienceSchema),
+  /** Environment names `--env` accepts besides those the service declares (they use the default secret names). */
+  environments: z.optional(z.array(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be an environment name (letters, digits, ".", "_", "-")')))),
 });
 
 export type SettingsFile = z.infer<typeof settingsFileSchema>;
@@ -62,7 +79,17 @@ export type SettingsFile = z.infer<typeof settingsFileSchema>;
 /** Fully resolved settings (defaults applied, paths absolute). Times in seconds or ms as the key says. */
 export interface Settings {
   vault: { region?: string; vault_id?: string; compartment_id?: string; key_id?: string; endpoint?: string };
-  auth: { method: AuthMethod; config_file: string; profile: string };
+  auth: {
+    method: AuthMethod;
+    config_file: string;
+    profile: string;
+    /** no trailing slash; unset = the SDK's / environment's default */
+    federation_endpoint?: string;
+    /** absolute; default /var/run/secrets/kubernetes.io/serviceaccount/token */
+    oke_token_file?: string;
+    /** absolute; default /var/run/secrets/kubernetes.io/serviceaccount/ca.crt */
+    oke_ca_file?: string;
+  };
   cache: { enabled: boolean; dir: string; ttl: number; max_stale: number };
   resilience: {
     timeout_ms: number;
@@ -70,5 +97,9 @@ export interface Settings {
     breaker_threshold: number;
     breaker_reset_ms: number;
     concurrency: number;
+    /** overall ms one resolution may wait for the vault (all secrets, all retries); default 8000 */
+    deadline_ms: number;
   };
+  /** Settings-level environment names (`environments:`), besides those of each service. */
+  environments?: string[];
 }
