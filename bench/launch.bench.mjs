@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { builtBinary, median, report, ROOT, summarize, tempDockerConfig } from './lib.mjs';
+import { builtBinary, median, report, ROOT, startBinaryEmulator, summarize, tempDockerConfig } from './lib.mjs';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
 const onlyFixture = process.argv.includes('--only-fixture');
@@ -102,25 +102,11 @@ function timeRoundTrips(cmd, args, env, count) {
   });
 }
 
-async function startEmulator(bin, work, seed) {
-  const seedFile = path.join(work, 'seed.json');
-  writeFileSync(seedFile, JSON.stringify(seed), { mode: 0o600 });
-  const child = spawn(bin, ['dev', 'vault', '--port', '0', '--state-dir', path.join(work, 'vault'), '--seed', seedFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { PATH: process.env.PATH, HOME: work },
-  });
-  const info = await new Promise((resolve, reject) => {
-    child.once('exit', (c) => reject(new Error(`emulator exited ${c}`)));
-    createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l)));
-  });
-  return { info, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
-}
-
 const bin = builtBinary();
 const work = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-bench-launch-'));
 const dc = tempDockerConfig(bin);
 const baselineDc = baselineBin ? tempDockerConfig(path.resolve(baselineBin)) : undefined;
-const emu = await startEmulator(bin, work, { 'bench-api-key': `bench_${randomBytes(16).toString('hex')}` });
+const emu = await startBinaryEmulator(bin, work, { 'bench-api-key': `bench_${randomBytes(16).toString('hex')}` });
 try {
   const base = readFileSync(emu.info.resolverConfig, 'utf8').replace(/^cache:[\s\S]*?(?=^\S|(?![\s\S]))/m, '');
   const noCache = path.join(work, 'no-cache.yaml');

@@ -17,6 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -223,4 +224,22 @@ export function table(rows) {
 export function report(rows) {
   console.log(table(rows));
   console.log(`BENCH_JSON ${JSON.stringify({ rows })}`);
+}
+
+/**
+ * Starts the built binary's `dev vault` emulator on a random loopback port with `seed` (name → value) in a state
+ * dir under `work`. @returns its ready-line info (endpoint, resolverConfig, …) and `stop()`
+ */
+export async function startBinaryEmulator(bin, work, seed) {
+  const seedFile = path.join(work, 'seed.json');
+  writeFileSync(seedFile, JSON.stringify(seed), { mode: 0o600 });
+  const child = spawn(bin, ['dev', 'vault', '--port', '0', '--state-dir', path.join(work, 'vault'), '--seed', seedFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PATH: process.env.PATH, HOME: work },
+  });
+  const info = await new Promise((resolve, reject) => {
+    child.once('exit', (c) => reject(new Error(`emulator exited ${c}`)));
+    createInterface({ input: child.stdout }).once('line', (l) => resolve(JSON.parse(l)));
+  });
+  return { info, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
 }

@@ -23,6 +23,9 @@ export const RUN_FLAGS = {
     description:
       "the server's working directory, or `inherit` for the current one (default: the service's cwd, else a private empty directory, so a project's node_modules cannot replace the server)",
   },
+  watch: { type: 'boolean', description: "live rotation: poll the secrets' CURRENT versions and move the session to a server with the new values (docs/run.md)" },
+  interval: { type: 'string', helpValue: 'S', description: 'with --watch: seconds between version checks (±10 % jitter; default the service\'s watch.interval, else 300; at least 5)' },
+  'watch-strict': { type: 'boolean', description: 'with --watch: stop (exit 3) when a new server cannot take over, instead of keeping the old one' },
   // run -- COMMAND (no service file): issue 11
   secret: {
     type: 'string',
@@ -78,6 +81,12 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
   if (typeof stop === 'string' && !STOP_TIMEOUT.test(stop)) return undefined; // oclif's path says what is wrong
   const v = parsed.values;
   const str = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  let watch: RunRequest['watch'];
+  try {
+    watch = watchRequest(v.watch === true, str('interval'), v['watch-strict'] === true);
+  } catch {
+    return undefined; // oclif reports the bad --interval
+  }
   const secrets = Array.isArray(v.secret) ? (v.secret as unknown as string[]) : [];
   return {
     service: adhoc ? '' : parsed.positionals[0]!,
@@ -93,6 +102,7 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
     verbose: v.verbose === true,
     offline: v.offline === true,
     refresh: v.refresh === true,
+    ...(watch ? { watch } : {}),
     extraArgs: adhoc ? [] : extraArgs,
   };
 }
@@ -109,4 +119,21 @@ export function parseStopTimeout(value: string): number {
     throw new UsageError(`--stop-timeout must be a number of seconds, got '${value.length > 20 ? value.slice(0, 20) + '…' : value}'`, 'e.g. --stop-timeout 10 (the default) or --stop-timeout 2.5');
   }
   return Math.round(Number(value) * 1000);
+}
+
+/**
+ * The `watch` part of a run request from `--watch`, `--interval S` and `--watch-strict`.
+ * @returns undefined without `--watch`
+ * @throws UsageError (exit 2) for `--interval`/`--watch-strict` without `--watch`, or an interval that is not a
+ *   whole number of seconds ≥ 5
+ */
+export function watchRequest(watch: boolean, interval: string | undefined, strict: boolean): RunRequest['watch'] {
+  if (!watch) {
+    if (interval !== undefined || strict) throw new UsageError('--interval and --watch-strict only apply with --watch', 'add --watch');
+    return undefined;
+  }
+  if (interval === undefined) return strict ? { strict } : {};
+  const seconds = /^\d{1,7}$/.test(interval) ? Number(interval) : NaN;
+  if (!(seconds >= 5)) throw new UsageError(`--interval must be a whole number of seconds, at least 5 (got '${interval}')`, 'e.g. --watch --interval 60');
+  return { intervalS: seconds, ...(strict ? { strict } : {}) };
 }

@@ -26,3 +26,13 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/**
+ * Like {@link waitUntil}, for a value: waits until `find` returns something other than undefined/false and
+ * returns it (the message that arrived, the line that was printed).
+ */
+export async function waitFor<T>(find: () => T | undefined | false, what: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+  let found: T | undefined | false;
+  await waitUntil(() => (found = find()) !== undefined && found !== false, what, options);
+  return found as T;
+}

@@ -77,9 +77,21 @@ describe('parseRunArgv agrees with oclif', () => {
       `--${name}`,
       ...((def as { char?: string }).char ? [`-${(def as { char?: string }).char}`] : []),
     ]);
+    // oclif only, on purpose: `--reload PID` signals another run and never starts a server
+    const oclifOnly = new Set(['--reload']);
+    // flags that only apply together with another one
+    const companion: Record<string, string[]> = { '--interval': ['--watch', '--interval', '60'], '--watch-strict': ['--watch', '--watch-strict'] };
     for (const flag of declared) {
       // removed from argv by src/main.ts before any parser sees it (cli/color.ts applies it first)
       if (flag === '--no-color') continue;
+      if (oclifOnly.has(flag)) {
+        assert.equal(parseRunArgv(['svc', flag, '1']), undefined, `${flag} must go to oclif`);
+        continue;
+      }
+      if (companion[flag]) {
+        assert.ok(parseRunArgv(['svc', ...companion[flag]!]), `the fast path does not know ${flag}`);
+        continue;
+      }
       const needsValue = (Run.flags as Record<string, { type: string }>)[flag.replace(/^-+/, '')]?.type === 'option' ||
         flag === '--config' || flag === '-e' || flag === '--env';
       const argv = needsValue ? ['svc', flag, flag === '--stop-timeout' ? '5' : 'x'] : ['svc', flag];

@@ -13,6 +13,11 @@ export interface RunRequest {
   refresh: boolean;
   /** `--cwd`: the server's working directory (a path or `inherit`); default the service's `cwd`, else private. */
   cwd?: string;
+  /**
+   * `--watch`: keep the server on the secrets' CURRENT versions (app/run/watch.ts). `intervalS` is `--interval`
+   * (default: the service's `watch.interval`, else 300); `strict` is `--watch-strict`.
+   */
+  watch?: { intervalS?: number; strict?: boolean };
   /** `--stop-timeout` in ms: SIGTERM → SIGKILL of the server's process group; default 10 000. */
   stopTimeoutMs?: number;
   /** Arguments after `--`, verbatim; appended to target_command. */

@@ -26,7 +26,9 @@ export type RunEvent =
   | { type: 'launching'; plan: RunPlan; origins: Record<string, 'default' | 'passthrough' | 'override' | 'secret'> }
   | { type: 'launcher'; event: LaunchEvent }
   /** What the background revalidation found (a new version in the vault, a revoked secret). */
-  | { type: 'revalidation'; message: string };
+  | { type: 'revalidation'; message: string }
+  /** `--watch`: a values-free line about version checks and server switches. */
+  | { type: 'watch'; message: string };
 
 /** What a run ended with. */
 export type RunOutcome =
@@ -40,6 +42,8 @@ export interface RunDependencies {
   onEvent?: (event: RunEvent) => void;
   /** Starts reading the cache key early; called once settings are known. See {@link prefetchCacheKey}. */
   keychainFor?: (settings: Settings) => Promise<Keychain> | undefined;
+  /** Test seams of `--watch` (timers, signals, grace periods). */
+  watch?: Partial<Omit<import('./watch.js').WatchOptions, 'onLine' | 'intervalMs' | 'strict'>>;
 }
 
 /**
@@ -115,6 +119,20 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
       }, delayMs);
       revalidation.unref?.();
     };
+    const watch = request.watch ?? (plan.service.watch ? {} : undefined);
+    if (watch && resolver) {
+      const { runWatched, DEFAULT_WATCH_INTERVAL_S } = await import('./watch.js');
+      const intervalS = watch.intervalS ?? plan.service.watch?.interval ?? DEFAULT_WATCH_INTERVAL_S;
+      emit({ type: 'watch', message: `watching ${report.secrets.length} secret(s) for new versions every ~${intervalS} s` });
+      const exitCode = await runWatched(ctx, plan, report, resolver, {
+        intervalMs: intervalS * 1000,
+        strict: watch.strict ?? plan.service.watch?.strict ?? false,
+        onLine: (message) => emit({ type: 'watch', message }),
+        ...(request.stopTimeoutMs !== undefined ? { stopTimeoutMs: request.stopTimeoutMs } : {}),
+        ...deps.watch,
+      });
+      return { kind: 'exited', exitCode };
+    }
     revalidateSoon(10_000);
     const { createRunDirectory, launch } = await import('../../core/launcher/index.js');
     // A new empty private directory per launch (unless one was named): nothing another server left can run here.

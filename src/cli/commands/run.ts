@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { UsageError } from '../../core/errors.js';
-import { parseStopTimeout, RUN_FLAGS as F } from '../run-flags.js';
+import { parseStopTimeout, RUN_FLAGS as F, watchRequest } from '../run-flags.js';
 
 /**
  * `docker vaultmcp run SERVICE [--env E] [--test] [-- extra server args]`: resolves the service's secrets from
@@ -29,14 +29,17 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run ./my-server.json -- --read-only',
     '<%= config.bin %> run --secret GITHUB_PERSONAL_ACCESS_TOKEN=github-token -- npx -y @modelcontextprotocol/server-github',
     '<%= config.bin %> run --env-file .env.vault --cwd inherit -- node server.js',
+    '<%= config.bin %> run github --watch --interval 60',
+    '<%= config.bin %> run --reload 12345',
   ];
   static usage = [
-    'run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [-v] [-- SERVER_ARGS…]',
+    'run SERVICE [--env ENV] [--config FILE] [--test [--json]] [--offline | --refresh] [--watch [--interval S] [--watch-strict]] [-v] [-- SERVER_ARGS…]',
     'run [--secret VAR=REF]… [--env-file FILE] [--env ENV] [--test] -- COMMAND [ARGS…]',
+    'run --reload PID',
   ];
   static strict = false;
   static args = {
-    service: Args.string({ description: 'service name or path to a service file (none with `-- COMMAND`)', required: false }),
+    service: Args.string({ description: 'service name or path to a service file (none with `-- COMMAND` or --reload)', required: false }),
   };
   /** From the one flag spec (cli/run-flags.ts) that the fast path parses too; --config/--json/--verbose are base flags. */
   static flags = {
@@ -48,10 +51,22 @@ export default class Run extends BaseCommand {
     secret: Flags.string({ description: F.secret.description, helpValue: F.secret.helpValue, multiple: true }),
     'env-file': Flags.string({ description: F['env-file'].description, helpValue: F['env-file'].helpValue }),
     'stop-timeout': Flags.string({ description: F['stop-timeout'].description, helpValue: F['stop-timeout'].helpValue }),
+    watch: Flags.boolean({ description: F.watch.description, default: false }),
+    interval: Flags.string({ description: F.interval.description, helpValue: F.interval.helpValue }),
+    'watch-strict': Flags.boolean({ description: F['watch-strict'].description, default: false }),
+    reload: Flags.integer({ description: 'ask the watching `run --watch` with this process id to re-resolve its secrets now (sends it SIGUSR1)', helpValue: 'PID', min: 1 }),
   };
 
   async run(): Promise<void> {
     const { args, argv, flags } = await this.parse(Run);
+    if (flags.reload !== undefined) {
+      if (args.service) throw new UsageError('--reload takes a process id, not a service', 'docker vaultmcp run --reload PID');
+      const { reloadWatcher } = await import('../../app/run/watchers.js');
+      const service = await reloadWatcher(this.ctx, flags.reload, flags.config);
+      this.out.info(`asked process ${flags.reload} (${service}) to re-resolve its secrets`);
+      return;
+    }
+    if (!args.service) throw new UsageError('missing argument SERVICE (service name or path to a service file)', 'docker vaultmcp run --help');
     // Server arguments only after `--`, taken verbatim: a stray word (a typo'd flag value) is an error, not an argument.
     const dashDash = this.argv.indexOf('--');
     const extraArgs = dashDash >= 0 ? this.argv.slice(dashDash + 1) : [];
@@ -80,6 +95,7 @@ export default class Run extends BaseCommand {
       refresh: flags.refresh,
       cwd: flags.cwd,
       ...(flags['stop-timeout'] !== undefined ? { stopTimeoutMs: parseStopTimeout(flags['stop-timeout']) } : {}),
+      ...(watchRequest(flags.watch, flags.interval, flags['watch-strict']) ? { watch: watchRequest(flags.watch, flags.interval, flags['watch-strict']) } : {}),
       extraArgs: adhoc ? [] : extraArgs,
     });
   }

@@ -115,8 +115,25 @@ export interface Resolver {
    * version 3 until restarted"). Never throws.
    */
   revalidate(report: ResolutionReport, onNote: (msg: string) => void): Promise<void>;
+  /**
+   * Which secrets of `report` that follow their secret's CURRENT version (no pinned version number, no other
+   * stage in `specs`) have a different CURRENT version number in the vault now: one GetSecret (metadata, never a
+   * value) per secret, under the `readOnce` profile (timeout and breaker, no retries; `run --watch` polls).
+   * @returns the changes (empty when nothing changed) and how many checks failed (vault unreachable, breaker
+   *   open, …); never throws
+   */
+  currentVersions(report: ResolutionReport, specs: readonly SecretSpec[]): Promise<{ changed: VersionChange[]; failed: number }>;
   /** Waits for pending state writes (the shared breaker file). Never throws. */
   close(): Promise<void>;
+}
+
+/** One secret whose CURRENT version moved on since it was resolved. */
+export interface VersionChange {
+  envVar: string;
+  reference: string;
+  secretId: string;
+  from: number;
+  to: number;
 }
 
 /** Test and embedding seams of createResolver; production callers pass only settings and ctx. */
@@ -461,6 +478,37 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       } finally {
         await breakerStore.flush().catch(() => {});
       }
+    },
+
+    async currentVersions(report, specs) {
+      const changed: VersionChange[] = [];
+      let failed = 0;
+      const followsCurrent = new Set(
+        specs.filter((s) => s.ref.versionNumber === undefined && (s.ref.stage === undefined || s.ref.stage === 'CURRENT')).map((s) => s.envVar),
+      );
+      const watched = report.secrets.filter((s) => followsCurrent.has(s.envVar) && s.secretId && s.versionNumber !== undefined);
+      if (watched.length === 0) return { changed, failed };
+      if (policy.wouldRefuse()) return { changed, failed: watched.length };
+      try {
+        const { access } = await vault();
+        const { SecretLocator } = await import('../vault/locator.js');
+        const poller = new SecretLocator(access, {}, 'readOnce');
+        await mapBounded(watched, settings.resilience.concurrency, async (s) => {
+          try {
+            const info = await poller.get(s.secretId!);
+            if (info.currentVersionNumber !== undefined && info.currentVersionNumber !== s.versionNumber) {
+              changed.push({ envVar: s.envVar, reference: s.reference, secretId: s.secretId!, from: s.versionNumber!, to: info.currentVersionNumber });
+            }
+          } catch {
+            failed++;
+          }
+        });
+      } catch {
+        return { changed: [], failed: watched.length };
+      } finally {
+        await breakerStore.flush().catch(() => {});
+      }
+      return { changed, failed };
     },
 
     async close() {

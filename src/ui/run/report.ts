@@ -22,6 +22,9 @@ export function runEventPrinter(out: Output, verbose: boolean): (e: RunEvent) =>
       case 'revalidation':
         out.warn(e.message);
         return;
+      case 'watch':
+        out.info(e.message);
+        return;
       case 'phase':
         timeline.push([e.name, e.atMs]);
         return;

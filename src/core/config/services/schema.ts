@@ -57,6 +57,16 @@ export const serviceFileSchema = z.strictObject({
    * change which code gets the secrets (src/core/launcher/workdir.ts).
    */
   cwd: z.optional(noNul(nonEmpty())),
+  /**
+   * Live rotation (`run --watch`): present means `run` watches this service's secrets; `interval` is the poll
+   * interval in seconds (default 300, at least 5), `strict` stops the run when a new server cannot take over.
+   */
+  watch: z.optional(
+    z.strictObject({
+      interval: z.optional(z.number().check(z.int(), z.gte(5, 'must be at least 5 (seconds)'))),
+      strict: z.optional(z.boolean()),
+    }),
+  ),
   /** Environment names this service knows (others found in `environment`/`version`/`stage` maps are added). */
   environments: z._default(z.array(nonEmpty()), []),
 });
