@@ -17,6 +17,7 @@ import ServiceShow from './commands/service/show.js';
 import CacheStatus from './commands/cache/status.js';
 import CacheClear from './commands/cache/clear.js';
 import DevVault from './commands/dev/vault.js';
+import InstallPlugin from './commands/install-plugin.js';
 
 export const COMMANDS = {
   run: Run,
@@ -34,4 +35,5 @@ export const COMMANDS = {
   'cache:status': CacheStatus,
   'cache:clear': CacheClear,
   'dev:vault': DevVault,
+  'install-plugin': InstallPlugin,
 };
