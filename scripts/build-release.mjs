@@ -25,6 +25,9 @@
  * platform's is. Any failure (package not in the lock, integrity mismatch, addon not embedded) fails the build
  * with exit 1: a binary whose keychain fails at first use is never produced.
  *
+ * macOS: darwin-arm64 must carry a valid (ad-hoc) signature, which Bun writes; the stale signature Bun leaves on
+ * darwin-x64 is removed (scripts/macho.mjs), since macOS kills a process whose signed pages do not match.
+ *
  * Needs: bun (devDependency), npm, tar, gzip, zip. Exit codes: 0 built · 1 a step failed · 2 usage.
  */
 import { createHash } from 'node:crypto';
@@ -34,6 +37,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { checkCodeSignature, removeCodeSignature } from './macho.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -220,7 +224,21 @@ for (const name of names) {
   const exeFile = path.join(outDir, `${stem}${t.exe}`);
   const t0 = performance.now();
   sh(process.execPath, [path.join(root, 'scripts', 'build-binary.mjs'), `--target=${t.bun}`, `--outfile=${exeFile}`]);
-  const bin = readFileSync(exeFile);
+  let bin = readFileSync(exeFile);
+  if (name.startsWith('darwin-')) {
+    // Apple Silicon runs only validly signed code; Bun ad-hoc signs darwin-arm64 itself. For darwin-x64 it
+    // leaves the runtime's stale signature, which macOS enforces: remove it (scripts/macho.mjs).
+    let cs = checkCodeSignature(bin);
+    if (cs.signed && !cs.valid && name === 'darwin-x64') {
+      bin = removeCodeSignature(bin);
+      writeFileSync(exeFile, bin);
+      cs = checkCodeSignature(bin);
+      console.log(`build-release: removed the stale code signature Bun left on ${stem}`);
+    }
+    if (name === 'darwin-arm64' ? !cs.valid : cs.signed && !cs.valid) {
+      fail(`${stem} has ${cs.signed ? `an invalid code signature (${cs.badPages} pages differ)` : 'no code signature'}: macOS would kill it`);
+    }
+  }
   if (!embeds(bin, addons[name].nodeFile)) fail(`${stem}${t.exe} does not embed ${addons[name].name}: not shipped`);
   for (const [other, a] of Object.entries(addons)) {
     if (other !== name && embeds(bin, a.nodeFile)) fail(`${stem}${t.exe} embeds ${a.name}, not its own addon`);

@@ -110,6 +110,23 @@ describe('release files', () => {
     for (const t of Object.keys(TARGETS) as Target[]) {
       assert.deepEqual(header(path.join(REL, exeName(t))), { format: TARGETS[t].format, arch: TARGETS[t].arch }, t);
     }
+    // Windows: no (stale) Authenticode signature carried over from the runtime: the PE security directory is empty
+    const pe = readFileSync(path.join(REL, exeName('windows-x64'))).subarray(0, 4096);
+    const opt = pe.readUInt32LE(0x3c) + 24;
+    assert.equal(pe.readUInt16LE(opt), 0x20b, 'PE32+');
+    assert.equal(pe.readUInt16LE(opt + 68), 3, 'console subsystem (docker reads its stdout)');
+    assert.equal(pe.readUInt32LE(opt + 112 + 4 * 8 + 4), 0, 'no certificate table');
+  });
+
+  it('macOS: darwin-arm64 carries a valid ad-hoc signature, darwin-x64 none or a valid one (never a stale one)', async () => {
+    const { checkCodeSignature } = await import('../../scripts/macho.mjs');
+    const arm = checkCodeSignature(readFileSync(path.join(REL, exeName('darwin-arm64'))));
+    assert.deepEqual(arm, { signed: true, valid: true, badPages: 0 });
+    const x64 = checkCodeSignature(readFileSync(path.join(REL, exeName('darwin-x64'))));
+    assert.ok(!x64.signed || x64.valid, `darwin-x64 signature: ${JSON.stringify(x64)}`);
+    // the raw Bun output for darwin-x64 has the stale signature this guards against
+    const runtime = checkCodeSignature(readFileSync(path.join(process.env.BUN_INSTALL_CACHE_DIR || path.join(os.homedir(), '.bun', 'install', 'cache'), `bun-darwin-x64-v${JSON.parse(readFileSync(path.join(REPO_ROOT, 'node_modules/bun/package.json'), 'utf8')).version}`)));
+    assert.deepEqual(runtime, { signed: true, valid: true, badPages: 0 }, 'the checker accepts an intact signature');
   });
 
   it('each executable embeds its own platform\'s keychain addon and no other', () => {
