@@ -7,7 +7,9 @@
  * committed or not); node_modules is hard-linked from this checkout (same packages, no network). Both builds get
  * the same SOURCE_DATE_EPOCH. Prints one line per release file; for a file that differs, the first differing
  * offset and the printable text around it on both sides, which is what docs/packaging.md "Reproducibility"
- * explains. Exit codes: 0 identical · 1 a build failed or outputs differ · 2 usage.
+ * explains. `--publish`: when identical, copy them to dist/release (what CI does: the release build and its
+ * reproducibility check in one step). `--keep`: leave the two build directories for a closer look.
+ * Exit codes: 0 identical · 1 a build failed or outputs differ · 2 usage.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -18,8 +20,9 @@ const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
 const pass = args.filter((a) => a.startsWith('--target='));
-if (args.some((a) => a !== '--keep' && !a.startsWith('--target='))) {
-  console.error('usage: check-reproducible.mjs [--keep] [--target=NAME]…');
+const publish = args.includes('--publish');
+if (args.some((a) => a !== '--keep' && a !== '--publish' && !a.startsWith('--target='))) {
+  console.error('usage: check-reproducible.mjs [--keep] [--publish] [--target=NAME]…');
   process.exit(2);
 }
 
@@ -78,6 +81,16 @@ try {
   }
   console.log(differ === 0 ? 'check-reproducible: all outputs are byte-identical' : `check-reproducible: ${differ} file(s) differ`);
   process.exitCode = differ === 0 ? 0 : 1;
+  if (publish && differ === 0) {
+    // CI: the checked files become dist/release (one build fewer than building it a third time)
+    const dest = path.join(root, 'dist', 'release');
+    rmSync(dest, { recursive: true, force: true });
+    mkdirSync(dest, { recursive: true });
+    for (const name of names) copyFileSync(path.join(a, name), path.join(dest, name));
+    run('chmod', ['-R', 'u+rwX,go+rX', dest]);
+    for (const name of names.filter((n) => !/\.(json|gz|zip)$|SHA256SUMS/.test(n))) run('chmod', ['755', path.join(dest, name)]);
+    console.log(`check-reproducible: published them to ${path.relative(process.cwd(), dest) || dest}`);
+  }
 } finally {
   if (keep) console.log(`check-reproducible: kept ${base}`);
   else rmSync(base, { recursive: true, force: true });
