@@ -11,12 +11,18 @@
  * 3 warm-ups. Two servers: the fixture MCP server (test/fixtures/servers/fake-server.mjs mcp: starts in a few
  * ms, so the difference is ours) and @modelcontextprotocol/server-everything (a real server; its own start-up
  * dominates). The ratio and added ms are printed per row; the added-ms rows carry the targets.
- * Usage: node bench/launch.bench.mjs [--runs=N] [--only-fixture] [--baseline-binary=PATH]
+ *   - the floor (bench/floor/floor.ts, built here with our Bun flags): a Bun-compiled program that reads one
+ *     file, AES-GCM-decrypts it with a key it gets for free and spawns the server with a two-way stdio relay:
+ *     what any cache-hit launcher must pay. Every launch row's note gives its added ms over direct, its excess
+ *     over the floor's added ms, and the ratio of the two ("×2.0 floor": twice the floor's cost)
+ *   - the binary's cache hit with the cache key read from the OS keychain (when a Secret Service is there:
+ *     run under scripts/with-keyring.sh), target ≤ floor + 8 ms
+ * Usage: node bench/launch.bench.mjs [--runs=N] [--only-fixture] [--baseline-binary=PATH]… [--binary-only]
  *   --baseline-binary adds the cache-hit rows for another build (e.g. one from before a change, built with
  *   `node scripts/build-binary.mjs --outfile=PATH`), run round-robin with the others: before/after in one run.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +31,10 @@ import { builtBinary, median, report, ROOT, summarize, tempDockerConfig } from '
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
 const onlyFixture = process.argv.includes('--only-fixture');
-const baselineBin = process.argv.find((a) => a.startsWith('--baseline-binary='))?.slice(18);
+// --baseline-binary=PATH, repeatable: each build gets its own cache-hit rows, labelled by its file name
+const baselineBins = process.argv.filter((a) => a.startsWith('--baseline-binary=')).map((a) => path.resolve(a.slice(18)));
+// --binary-only: the baseline builds get no rows through docker (lever comparisons: docker adds only noise)
+const binaryOnly = process.argv.includes('--binary-only');
 const warmup = 3;
 const FAKE = path.join(ROOT, 'test/fixtures/servers/fake-server.mjs');
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -116,10 +125,21 @@ async function startEmulator(bin, work, seed) {
   return { info, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
 }
 
+/** Builds bench/floor/floor.ts with the flags of scripts/build-binary.mjs into `dir`; returns its path. */
+function buildFloor(dir) {
+  const out = path.join(dir, 'floor');
+  const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'bun'), [
+    'build', path.join(ROOT, 'bench', 'floor', 'floor.ts'), '--compile', '--minify', '--bytecode', '--format=esm',
+    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', `--outfile=${out}`,
+  ], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error('cannot build the floor program');
+  return out;
+}
+
 const bin = builtBinary();
 const work = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-bench-launch-'));
 const dc = tempDockerConfig(bin);
-const baselineDc = baselineBin ? tempDockerConfig(path.resolve(baselineBin)) : undefined;
+const baselineDcs = baselineBins.map((b) => tempDockerConfig(b));
 const emu = await startEmulator(bin, work, { 'bench-api-key': `bench_${randomBytes(16).toString('hex')}` });
 try {
   const base = readFileSync(emu.info.resolverConfig, 'utf8').replace(/^cache:[\s\S]*?(?=^\S|(?![\s\S]))/m, '');
@@ -136,6 +156,22 @@ try {
     VAULTMCP_CACHE_KEY: randomBytes(32).toString('base64'),
   };
 
+  // The floor's input: the secret AES-256-GCM-encrypted in one file (IV | ciphertext | tag), key in its env.
+  const floorBin = buildFloor(work);
+  const floorKey = randomBytes(32);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', floorKey, iv);
+  const floorFile = path.join(work, 'floor.bin');
+  writeFileSync(floorFile, Buffer.concat([iv, cipher.update('bench_floor_value_0123456789abcdef'), cipher.final(), cipher.getAuthTag()]));
+  const floorEnv = { ...env, FLOOR_KEY: floorKey.toString('base64') };
+  // Cache key from the OS keychain: only with a Secret Service (scripts/with-keyring.sh sets this); its own
+  // cache dir, since entries are encrypted with a different key.
+  const keychain = process.env.VAULTMCP_SECRET_SERVICE === '1';
+  const kcCache = path.join(work, 'cache-kc.yaml');
+  writeFileSync(kcCache, `${base}cache:\n  enabled: true\n  dir: ${path.join(work, 'cache-kc')}\n  ttl: 86400\n`);
+  const kcEnv = { ...env, VAULTMCP_CACHE_KEY: undefined, ...(process.env.DBUS_SESSION_BUS_ADDRESS ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS } : {}) };
+  if (!keychain) console.error('launch: no Secret Service (run under scripts/with-keyring.sh): keychain rows left out');
+
   const servers = [{ label: 'fixture server', argv: [process.execPath, FAKE, 'mcp'] }];
   if (!onlyFixture) servers.push({ label: 'server-everything', argv: [process.execPath, EVERYTHING, 'stdio'] });
 
@@ -148,24 +184,37 @@ try {
       { name: `${server.label}: docker vaultmcp run, vault (cache off)`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', noCache], targetAdded: 60 },
       { name: `${server.label}: docker vaultmcp run, cache hit`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], targetAdded: 40 },
       { name: `${server.label}: binary run (no docker CLI), cache hit`, cmd: bin, args: ['run', service, '--config', withCache] },
+      { name: `${server.label}: floor (Bun program: file + AES-GCM + relay)`, cmd: floorBin, args: [floorFile, 'BENCH_API_KEY', ...server.argv], env: floorEnv, floor: true },
     ];
-    if (baselineDc) {
-      specs.push(
-        { name: `${server.label}: docker vaultmcp run, cache hit [baseline build]`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], env: { ...env, DOCKER_CONFIG: baselineDc.dir } },
-        { name: `${server.label}: binary run (no docker CLI), cache hit [baseline build]`, cmd: path.resolve(baselineBin), args: ['run', service, '--config', withCache] },
-      );
+    if (keychain) {
+      specs.push({ name: `${server.label}: binary run, cache hit, key from the OS keychain`, cmd: bin, args: ['run', service, '--config', kcCache], env: kcEnv, targetOverFloor: 8 });
+    }
+    for (const [i, b] of baselineBins.entries()) {
+      const tag = `[${path.basename(b)}]`;
+      if (!binaryOnly) specs.push({ name: `${server.label}: docker vaultmcp run, cache hit ${tag}`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], env: { ...env, DOCKER_CONFIG: baselineDcs[i].dir } });
+      specs.push({ name: `${server.label}: binary run (no docker CLI), cache hit ${tag}`, cmd: b, args: ['run', service, '--config', withCache] });
+      if (keychain) specs.push({ name: `${server.label}: binary run, cache hit, key from the OS keychain ${tag}`, cmd: b, args: ['run', service, '--config', kcCache], env: kcEnv });
     }
     for (let i = 0; i < warmup; i++) for (const s of specs) await timeInitialize(s.cmd, s.args, s.env ?? env);
     const samples = specs.map(() => []);
     for (let i = 0; i < runs; i++) for (const [k, s] of specs.entries()) samples[k].push(await timeInitialize(s.cmd, s.args, s.env ?? env));
     const direct = median(samples[0]);
+    const floorAdded = median(samples[specs.findIndex((s) => s.floor)]) - direct;
     for (const [k, s] of specs.entries()) {
       const m = median(samples[k]);
       const added = m - direct;
-      const note = k === 0 ? 'baseline' : `+${added.toFixed(1)} ms, ×${(m / direct).toFixed(2)} vs direct`;
+      const note = k === 0
+        ? 'baseline'
+        : s.floor
+          ? `+${added.toFixed(1)} ms over direct: the floor`
+          : `+${added.toFixed(1)} ms over direct, floor ${added >= floorAdded ? '+' : '−'}${Math.abs(added - floorAdded).toFixed(1)} ms, ×${(added / floorAdded).toFixed(1)} floor`;
       rows.push(summarize(s.name, samples[k], { note }));
       if (s.targetAdded !== undefined) {
         rows.push({ ...summarize(`${s.name}: added over direct`, samples[k].map((x) => x - direct)), target_ms: s.targetAdded });
+      }
+      if (s.targetOverFloor !== undefined) {
+        // per-sample excess over the floor's median: the target "adds at most floor + 8 ms"
+        rows.push({ ...summarize(`${s.name}: over the floor`, samples[k].map((x) => x - direct - floorAdded)), target_ms: s.targetOverFloor });
       }
     }
   }
@@ -181,6 +230,6 @@ try {
 } finally {
   await emu.stop();
   dc.cleanup();
-  baselineDc?.cleanup();
+  for (const d of baselineDcs) d.cleanup();
   rmSync(work, { recursive: true, force: true });
 }

@@ -114,6 +114,11 @@ function build(outfile, target) {
     // Linux path in a Windows binary, and a byte difference between two build directories. Inside the
     // executable every module lives under /$bunfs/root, so that is what __dirname is made to say.
     '--define=__dirname="/$bunfs/root"',
+    // JIT tier-up thresholds ×10 at start: a launch is one-shot code, and JIT threads compiling it compete with
+    // the MCP server's start for 2 cores; `run` restores the normal policy once the server has answered
+    // (src/cli/run-command.ts). Measured in bench/RESULTS.md "Launch floor". VAULTMCP_JIT_POLICY overrides it
+    // (bench experiments; 1 = Bun's default).
+    `--compile-jit-policy=${process.env.VAULTMCP_JIT_POLICY || '10'}`,
     ...(target ? [`--target=${target}`] : []),
     `--outfile=${tmp}`,
   ];
