@@ -4,7 +4,7 @@
  * different directories (different path lengths) and compares every output byte for byte.
  *
  * The sources are the working tree's tracked and untracked-but-not-ignored files (so it checks what you have,
- * committed or not); node_modules is hard-linked from this checkout (same packages, no network). Both builds get
+ * committed or not; without git, every file outside node_modules, dist and dot-directories); node_modules is hard-linked from this checkout (same packages, no network). Both builds get
  * the same SOURCE_DATE_EPOCH. Prints one line per release file; for a file that differs, the first differing
  * offset and the printable text around it on both sides, which is what docs/packaging.md "Reproducibility"
  * explains. `--publish`: when identical, copy them to dist/release (what CI does: the release build and its
@@ -35,9 +35,18 @@ function run(cmd, argv, opts) {
   return r.stdout;
 }
 
-const epoch = process.env.SOURCE_DATE_EPOCH ?? run('git', ['log', '-1', '--format=%ct'], { cwd: root }).trim();
-const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root })
-  .split('\0')
+const inGit = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root, encoding: 'utf8' }).stdout?.trim() === 'true';
+// Both builds must get the same dates; build-release.mjs itself falls back to the last commit's time, or 0.
+const epoch = process.env.SOURCE_DATE_EPOCH ?? (inGit ? run('git', ['log', '-1', '--format=%ct'], { cwd: root }).trim() : '0');
+/** Without git (a CI copy of the sources): every file except node_modules, dist and dot-directories. */
+function walk(dir, rel = '') {
+  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory()) return rel === '' && (e.name === 'node_modules' || e.name === 'dist' || e.name.startsWith('.')) ? [] : walk(dir, r);
+    return e.isFile() ? [r] : [];
+  });
+}
+const files = (inGit ? run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root }).split('\0') : walk(root))
   .filter((f) => f && existsSync(path.join(root, f)) && statSync(path.join(root, f)).isFile());
 
 const base = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-repro-'));
