@@ -89,7 +89,7 @@ before(() => {
   if (existsSync(sums) && statSync(sums).mtimeMs > newestInput()) return;
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-release.mjs')], { encoding: 'utf8', timeout: 15 * 60_000 });
   assert.equal(r.status, 0, `build-release failed:\n${r.stdout}${r.stderr}`);
-});
+}, { timeout: 15 * 60_000 }); // all five targets; CI builds them beforehand (.ci/run)
 
 describe('release files', () => {
   it('every target has executable, SBOM and archive, and SHA256SUMS lists each with its hash', () => {
