@@ -11,12 +11,21 @@
  * 3 warm-ups. Two servers: the fixture MCP server (test/fixtures/servers/fake-server.mjs mcp: starts in a few
  * ms, so the difference is ours) and @modelcontextprotocol/server-everything (a real server; its own start-up
  * dominates). The ratio and added ms are printed per row; the added-ms rows carry the targets.
- * Usage: node bench/launch.bench.mjs [--runs=N] [--only-fixture] [--baseline-binary=PATH]
+ *   - the floor (bench/floor/floor.ts, built here with our Bun flags): a Bun-compiled program that reads one
+ *     file, AES-GCM-decrypts it with a key it gets for free and spawns the server with a two-way stdio relay:
+ *     what any cache-hit launcher must pay. Every launch row's note gives its added ms over direct, its excess
+ *     over the floor's added ms, and the ratio of the two ("×2.0 floor": twice the floor's cost)
+ *   - the binary called directly, vault path (cache off): "cold minus cache hit, less one loopback HTTP round
+ *     trip" carries the target ≤ 10 ms; the binary's RSS when the initialize answer arrives (it is relaying
+ *     then), target ≤ 60 MB
+ *   - the binary's cache hit with the cache key read from the OS keychain (when a Secret Service is there:
+ *     run under scripts/with-keyring.sh), target ≤ floor + 8 ms
+ * Usage: node bench/launch.bench.mjs [--runs=N] [--only-fixture] [--baseline-binary=PATH]… [--binary-only]
  *   --baseline-binary adds the cache-hit rows for another build (e.g. one from before a change, built with
  *   `node scripts/build-binary.mjs --outfile=PATH`), run round-robin with the others: before/after in one run.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +34,10 @@ import { builtBinary, median, report, ROOT, startBinaryEmulator, summarize, temp
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 20);
 const onlyFixture = process.argv.includes('--only-fixture');
-const baselineBin = process.argv.find((a) => a.startsWith('--baseline-binary='))?.slice(18);
+// --baseline-binary=PATH, repeatable: each build gets its own cache-hit rows, labelled by its file name
+const baselineBins = process.argv.filter((a) => a.startsWith('--baseline-binary=')).map((a) => path.resolve(a.slice(18)));
+// --binary-only: the baseline builds get no rows through docker (lever comparisons: docker adds only noise)
+const binaryOnly = process.argv.includes('--binary-only');
 const warmup = 3;
 const FAKE = path.join(ROOT, 'test/fixtures/servers/fake-server.mjs');
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -36,8 +48,20 @@ const INIT = JSON.stringify({
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } },
 }) + '\n';
 
-/** Spawns, sends initialize, resolves the ms until the response line; then closes stdin and waits for exit. */
-function timeInitialize(cmd, args, env) {
+/** Resident set size of a live process in MB (Linux /proc), or NaN. */
+function rssMb(pid) {
+  try {
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Spawns, sends initialize, resolves the ms until the response line; then closes stdin and waits for exit.
+ * With `rss` (an array), pushes our process's RSS in MB at the moment the answer arrived (it is relaying then).
+ */
+function timeInitialize(cmd, args, env, rss) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(cmd, args, { env, cwd: os.tmpdir(), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -60,6 +84,7 @@ function timeInitialize(cmd, args, env) {
       }
       if (msg.id !== 1) return;
       ms = performance.now() - started;
+      if (rss) rss.push(rssMb(child.pid));
       if (!msg.result) {
         clearTimeout(timer);
         reject(new Error(`initialize failed: ${line.slice(0, 300)}`));
@@ -102,10 +127,33 @@ function timeRoundTrips(cmd, args, env, count) {
   });
 }
 
+/** Builds bench/floor/floor.ts with the flags of scripts/build-binary.mjs into `dir`; returns its path. */
+function buildFloor(dir) {
+  const out = path.join(dir, 'floor');
+  const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'bun'), [
+    'build', path.join(ROOT, 'bench', 'floor', 'floor.ts'), '--compile', '--minify', '--bytecode', '--format=esm',
+    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', `--outfile=${out}`,
+  ], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error('cannot build the floor program');
+  return out;
+}
+
+/** `count` fresh-connection HTTP round trips to the emulator's admin stats endpoint, ms each. */
+async function loopbackRtts(endpoint, count) {
+  const http = await import('node:http');
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await new Promise((resolve, reject) => http.get(`${endpoint}/_emulator/stats`, { agent: false }, (res) => res.resume().on('end', resolve)).on('error', reject));
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
 const bin = builtBinary();
 const work = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-bench-launch-'));
 const dc = tempDockerConfig(bin);
-const baselineDc = baselineBin ? tempDockerConfig(path.resolve(baselineBin)) : undefined;
+const baselineDcs = baselineBins.map((b) => tempDockerConfig(b));
 const emu = await startBinaryEmulator(bin, work, { 'bench-api-key': `bench_${randomBytes(16).toString('hex')}` });
 try {
   const base = readFileSync(emu.info.resolverConfig, 'utf8').replace(/^cache:[\s\S]*?(?=^\S|(?![\s\S]))/m, '');
@@ -122,6 +170,22 @@ try {
     VAULTMCP_CACHE_KEY: randomBytes(32).toString('base64'),
   };
 
+  // The floor's input: the secret AES-256-GCM-encrypted in one file (IV | ciphertext | tag), key in its env.
+  const floorBin = buildFloor(work);
+  const floorKey = randomBytes(32);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', floorKey, iv);
+  const floorFile = path.join(work, 'floor.bin');
+  writeFileSync(floorFile, Buffer.concat([iv, cipher.update('bench_floor_value_0123456789abcdef'), cipher.final(), cipher.getAuthTag()]));
+  const floorEnv = { ...env, FLOOR_KEY: floorKey.toString('base64') };
+  // Cache key from the OS keychain: only with a Secret Service (scripts/with-keyring.sh sets this); its own
+  // cache dir, since entries are encrypted with a different key.
+  const keychain = process.env.VAULTMCP_SECRET_SERVICE === '1';
+  const kcCache = path.join(work, 'cache-kc.yaml');
+  writeFileSync(kcCache, `${base}cache:\n  enabled: true\n  dir: ${path.join(work, 'cache-kc')}\n  ttl: 86400\n`);
+  const kcEnv = { ...env, VAULTMCP_CACHE_KEY: undefined, ...(process.env.DBUS_SESSION_BUS_ADDRESS ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS } : {}) };
+  if (!keychain) console.error('launch: no Secret Service (run under scripts/with-keyring.sh): keychain rows left out');
+
   const servers = [{ label: 'fixture server', argv: [process.execPath, FAKE, 'mcp'] }];
   if (!onlyFixture) servers.push({ label: 'server-everything', argv: [process.execPath, EVERYTHING, 'stdio'] });
 
@@ -133,25 +197,47 @@ try {
       { name: `${server.label}: direct`, cmd: server.argv[0], args: server.argv.slice(1) },
       { name: `${server.label}: docker vaultmcp run, vault (cache off)`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', noCache], targetAdded: 60 },
       { name: `${server.label}: docker vaultmcp run, cache hit`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], targetAdded: 40 },
-      { name: `${server.label}: binary run (no docker CLI), cache hit`, cmd: bin, args: ['run', service, '--config', withCache] },
+      { name: `${server.label}: binary run (no docker CLI), cache hit`, cmd: bin, args: ['run', service, '--config', withCache], rss: true, hit: true },
+      { name: `${server.label}: binary run (no docker CLI), vault (cache off)`, cmd: bin, args: ['run', service, '--config', noCache], cold: true },
+      { name: `${server.label}: floor (Bun program: file + AES-GCM + relay)`, cmd: floorBin, args: [floorFile, 'BENCH_API_KEY', ...server.argv], env: floorEnv, floor: true },
     ];
-    if (baselineDc) {
-      specs.push(
-        { name: `${server.label}: docker vaultmcp run, cache hit [baseline build]`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], env: { ...env, DOCKER_CONFIG: baselineDc.dir } },
-        { name: `${server.label}: binary run (no docker CLI), cache hit [baseline build]`, cmd: path.resolve(baselineBin), args: ['run', service, '--config', withCache] },
-      );
+    if (keychain) {
+      specs.push({ name: `${server.label}: binary run, cache hit, key from the OS keychain`, cmd: bin, args: ['run', service, '--config', kcCache], env: kcEnv, targetOverFloor: 8 });
+    }
+    for (const [i, b] of baselineBins.entries()) {
+      const tag = `[${path.basename(b)}]`;
+      if (!binaryOnly) specs.push({ name: `${server.label}: docker vaultmcp run, cache hit ${tag}`, cmd: 'docker', args: ['vaultmcp', 'run', service, '--config', withCache], env: { ...env, DOCKER_CONFIG: baselineDcs[i].dir } });
+      specs.push({ name: `${server.label}: binary run (no docker CLI), cache hit ${tag}`, cmd: b, args: ['run', service, '--config', withCache] });
+      if (keychain) specs.push({ name: `${server.label}: binary run, cache hit, key from the OS keychain ${tag}`, cmd: b, args: ['run', service, '--config', kcCache], env: kcEnv });
     }
     for (let i = 0; i < warmup; i++) for (const s of specs) await timeInitialize(s.cmd, s.args, s.env ?? env);
     const samples = specs.map(() => []);
-    for (let i = 0; i < runs; i++) for (const [k, s] of specs.entries()) samples[k].push(await timeInitialize(s.cmd, s.args, s.env ?? env));
+    const rss = specs.map(() => []);
+    for (let i = 0; i < runs; i++) for (const [k, s] of specs.entries()) samples[k].push(await timeInitialize(s.cmd, s.args, s.env ?? env, s.rss ? rss[k] : undefined));
     const direct = median(samples[0]);
+    const floorAdded = median(samples[specs.findIndex((s) => s.floor)]) - direct;
     for (const [k, s] of specs.entries()) {
       const m = median(samples[k]);
       const added = m - direct;
-      const note = k === 0 ? 'baseline' : `+${added.toFixed(1)} ms, ×${(m / direct).toFixed(2)} vs direct`;
+      const note = k === 0
+        ? 'baseline'
+        : s.floor
+          ? `+${added.toFixed(1)} ms over direct: the floor`
+          : `+${added.toFixed(1)} ms over direct, floor ${added >= floorAdded ? '+' : '−'}${Math.abs(added - floorAdded).toFixed(1)} ms, ×${(added / floorAdded).toFixed(1)} floor`;
       rows.push(summarize(s.name, samples[k], { note }));
       if (s.targetAdded !== undefined) {
         rows.push({ ...summarize(`${s.name}: added over direct`, samples[k].map((x) => x - direct)), target_ms: s.targetAdded });
+      }
+      if (s.rss) rows.push({ ...summarize(`${s.name}: RSS while relaying, MB (not ms)`, rss[k]), target_ms: 60 });
+      if (s.cold) {
+        // cold = cache hit + one vault round trip (+ signing, decoding); target: at most RTT + 10 ms over the hit
+        const hit = samples[specs.findIndex((x) => x.hit)];
+        const rtt = median(await loopbackRtts(emu.info.endpoint, 20));
+        rows.push({ ...summarize(`${s.name}: cold minus cache hit, less one loopback HTTP round trip (${rtt.toFixed(1)} ms)`, samples[k].map((x) => x - median(hit) - rtt)), target_ms: 10 });
+      }
+      if (s.targetOverFloor !== undefined) {
+        // per-sample excess over the floor's median: the target "adds at most floor + 8 ms"
+        rows.push({ ...summarize(`${s.name}: over the floor`, samples[k].map((x) => x - direct - floorAdded)), target_ms: s.targetOverFloor });
       }
     }
   }
@@ -167,6 +253,6 @@ try {
 } finally {
   await emu.stop();
   dc.cleanup();
-  baselineDc?.cleanup();
+  for (const d of baselineDcs) d.cleanup();
   rmSync(work, { recursive: true, force: true });
 }

@@ -6,6 +6,9 @@
  *   node scripts/build-binary.mjs --force         # rebuild anyway
  *   node scripts/build-binary.mjs --target=bun-darwin-arm64 [--target=…]   # cross-compile (see docs/packaging.md)
  *   node scripts/build-binary.mjs --outfile=/tmp/x  # host build to another path (always rebuilds)
+ *   node scripts/build-binary.mjs --target=bun-linux-arm64 --outfile=/tmp/y   # one cross target to a path
+ * A cross build fails (exit 1) when the target's `@napi-rs/keyring-*` package is not installed: `npm run
+ * build:release` (scripts/build-release.mjs) fetches and verifies those from the npm registry first.
  *
  * Why each flag (see docs/packaging.md and ../shared/reference/packaging.md):
  *   --compile --minify --bytecode   one ELF/Mach-O/PE file; bytecode halves start-up (29 ms vs 96 ms `--help`)
@@ -96,11 +99,26 @@ function keyringVersion() {
 
 function build(outfile, target) {
   mkdirSync(path.dirname(outfile), { recursive: true });
-  const tmp = path.join(path.dirname(outfile), `.${path.basename(outfile)}.tmp-${process.pid}`);
+  // Bun records the output's file name as the entry module's name (/$bunfs/root/<name>) inside the executable,
+  // so the temp file gets a fixed name, in a temp directory next to the target: the bytes do not depend on
+  // the pid or on the final name (docs/packaging.md "Reproducibility").
+  const tmpDir = path.join(path.dirname(outfile), `.build-${path.basename(outfile)}-${process.pid}`);
+  rmSync(tmpDir, { recursive: true, force: true });
+  mkdirSync(tmpDir);
+  const tmp = path.join(tmpDir, `docker-vaultmcp${target?.startsWith('bun-windows') ? '.exe' : ''}`);
   const cmd = [
     'build', 'src/main.ts', '--compile', '--minify', '--bytecode', '--format=esm', '--splitting',
     '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
     '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json',
+    // Bun inlines a CommonJS module's __dirname as the build machine's absolute path (oclif has a few): a
+    // Linux path in a Windows binary, and a byte difference between two build directories. Inside the
+    // executable every module lives under /$bunfs/root, so that is what __dirname is made to say.
+    '--define=__dirname="/$bunfs/root"',
+    // JIT tier-up thresholds ×10 at start: a launch is one-shot code, and JIT threads compiling it compete with
+    // the MCP server's start for 2 cores; `run` restores the normal policy once the server has answered
+    // (src/cli/run-command.ts). Measured in bench/RESULTS.md "Launch floor". VAULTMCP_JIT_POLICY overrides it
+    // (bench experiments; 1 = Bun's default).
+    `--compile-jit-policy=${process.env.VAULTMCP_JIT_POLICY || '10'}`,
     ...(target ? [`--target=${target}`] : []),
     `--outfile=${tmp}`,
   ];
@@ -113,7 +131,7 @@ function build(outfile, target) {
     process.stderr.write(r.stdout ?? '');
     process.stderr.write(r.stderr ?? '');
     if (r.error) console.error(`build-binary: cannot run bun: ${r.error.message}`);
-    if (produced) rmSync(produced, { force: true });
+    rmSync(tmpDir, { recursive: true, force: true });
     console.error(`build-binary: bun build failed (exit ${r.status ?? r.signal})`);
     process.exit(1);
   }
@@ -161,26 +179,32 @@ if (targets.length === 0) {
   utimesSync(tmp, startedAt, startedAt);
   const problem = smokeCheck(tmp);
   if (problem) {
-    rmSync(tmp, { force: true });
+    rmSync(path.dirname(tmp), { recursive: true, force: true });
     console.error(`build-binary: the new binary is broken, kept the old one: ${problem}`);
     process.exit(1);
   }
   renameSync(tmp, outfile);
+  rmSync(path.dirname(tmp), { recursive: true, force: true });
   console.log(`build-binary: built ${path.relative(root, outfile)} (${mb(outfile)}) in ${ms} ms`);
 } else {
   for (const target of targets) {
     const addon = keyringPackage(target);
-    if (!existsSync(path.join(root, 'node_modules', ...addon.split('/')))) {
+    if (!existsSync(path.join(root, 'node_modules', ...addon.split('/'), 'package.json'))) {
+      // Bun would build a binary whose keychain fails at first use: never produce one.
       console.error(
-        `build-binary: warning: ${addon} is not installed, so the ${target} binary will have no keychain ` +
-          `addon. Install it first: npm i --no-save --force ${addon}@${keyringVersion()}`,
+        `build-binary: ${addon} is not installed, so the ${target} binary would have no keychain addon.\n` +
+          `  Try: npm run build:release (fetches and verifies it), or npm i --no-save --force ${addon}@${keyringVersion()}`,
       );
+      process.exit(1);
     }
     const suffix = target.startsWith('bun-windows') ? '.exe' : '';
-    const outfile = path.join(DIST, `docker-vaultmcp-${target.replace(/^bun-/, '')}${suffix}`);
+    const outfile = outfileArg && targets.length === 1
+      ? path.resolve(outfileArg)
+      : path.join(DIST, `docker-vaultmcp-${target.replace(/^bun-/, '')}${suffix}`);
     const { tmp, ms } = build(outfile, target);
     if (target.startsWith('bun-windows')) rmSync(outfile, { force: true }); // rename over an existing file
     renameSync(tmp, outfile);
+    rmSync(path.dirname(tmp), { recursive: true, force: true });
     console.log(`build-binary: built ${path.relative(root, outfile)} (${mb(outfile)}) for ${target} in ${ms} ms`);
   }
 }

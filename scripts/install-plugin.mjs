@@ -5,14 +5,13 @@
  *
  * - Builds first when the binary is missing (or stale, when the build tool is installed; VAULTMCP_SKIP_BUILD=1
  *   installs dist/ as it is).
- * - Atomic: copies to a temp file in the same directory, then renames it over the target, so a `docker` call
- *   running meanwhile sees the old or the new plugin, never half a file.
- * - Refuses (exit 2) to replace a `docker-vaultmcp` that is not ours (its metadata Vendor differs or it does
- *   not answer the metadata probe) unless `--force`.
+ * - Then runs `dist/docker-vaultmcp install-plugin [--force]`, the command a downloaded release uses: atomic
+ *   copy (temp file + rename), refusing (exit 2) to replace a `docker-vaultmcp` that is not ours (its metadata
+ *   Vendor differs or it does not answer the metadata probe) unless `--force`.
  * Exit codes: 0 installed · 1 build/copy/check failed · 2 usage, or refused.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -55,45 +54,15 @@ if (!ours.meta) {
   process.exit(1);
 }
 
-// 2. Where docker looks: $DOCKER_CONFIG/cli-plugins, else ~/.docker/cli-plugins.
+// 2.–4. The binary installs itself (`docker-vaultmcp install-plugin`, src/app/plugin/install.ts): into
+// ${DOCKER_CONFIG:-~/.docker}/cli-plugins, atomically, refusing (exit 2) a plugin that is not ours unless --force.
 const configDir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
-const pluginDir = path.join(configDir, 'cli-plugins');
-const target = path.join(pluginDir, `docker-vaultmcp${exe}`);
-
-// 3. Never replace somebody else's plugin silently.
-let exists = false;
-try {
-  lstatSync(target);
-  exists = true;
-} catch {
-  /* not there */
-}
-if (exists && !force) {
-  const theirs = metadata(target);
-  if (!theirs.meta || theirs.meta.Vendor !== ours.meta.Vendor) {
-    const who = theirs.meta ? `its Vendor is ${JSON.stringify(theirs.meta.Vendor)}` : `it ${theirs.error}`;
-    console.error(
-      `install-plugin: refusing to replace ${target}: ${who}, not ${JSON.stringify(ours.meta.Vendor)}.\n` +
-        `  Move it away or rerun with --force (npm run install-plugin -- --force).`,
-    );
-    process.exit(2);
-  }
-}
-
-// 4. Atomic install.
-mkdirSync(pluginDir, { recursive: true });
-const tmp = path.join(pluginDir, `.docker-vaultmcp.tmp-${process.pid}`);
-try {
-  copyFileSync(source, tmp);
-  chmodSync(tmp, 0o755);
-  if (process.platform === 'win32') rmSync(target, { force: true });
-  renameSync(tmp, target);
-} catch (e) {
-  rmSync(tmp, { force: true });
-  console.error(`install-plugin: cannot install into ${pluginDir}: ${e.message}`);
-  process.exit(1);
-}
-console.log(`install-plugin: installed docker-vaultmcp ${ours.meta.Version} as ${target}`);
+const self = spawnSync(source, ['install-plugin', ...(force ? ['--force'] : [])], {
+  stdio: 'inherit',
+  cwd: os.tmpdir(),
+  env: { ...process.env, DOCKER_CONFIG: configDir },
+});
+if (self.status !== 0) process.exit(self.status === 2 ? 2 : 1);
 
 // 5. Check it the way users call it.
 const check = spawnSync('docker', ['vaultmcp', '--version'], {

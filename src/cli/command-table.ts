@@ -30,6 +30,7 @@ import GatewayMapShow from './commands/gateway/map/show.js';
 import GatewayMapImport from './commands/gateway/map/import.js';
 import GatewayCatalogAdd from './commands/gateway/catalog/add.js';
 import Serve from './commands/serve.js';
+import InstallPlugin from './commands/install-plugin.js';
 
 export const COMMANDS = {
   run: Run,
@@ -60,4 +61,5 @@ export const COMMANDS = {
   'gateway:map:import': GatewayMapImport,
   'gateway:catalog:add': GatewayCatalogAdd,
   serve: Serve,
+  'install-plugin': InstallPlugin,
 };

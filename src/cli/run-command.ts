@@ -6,6 +6,16 @@ import { renderTestReport, runEventPrinter } from '../ui/run/report.js';
 import { createOutput } from './output.js';
 import { renderError } from './render-error.js';
 
+/**
+ * The executable starts with a raised JIT tier-up threshold (scripts/build-binary.mjs `--compile-jit-policy`):
+ * a launch is short, one-shot code, and JIT threads compiling it compete with the server for the CPU. Once the
+ * server has answered (its first output), the relay may run for hours: normal JIT policy from then on.
+ * A no-op outside a Bun executable (Node, tests).
+ */
+function restoreJitPolicy(): void {
+  (globalThis as { Bun?: { unsafe?: { setJITPolicy?: (scale: number) => void } } }).Bun?.unsafe?.setJITPolicy?.(1);
+}
+
 /** Signals that stop a launch before the server has started (afterwards the launcher forwards them). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -35,6 +45,7 @@ export async function executeRun(ctx: AppContext, req: RunRequest): Promise<void
       keychainFor: (settings) => prefetchCacheKey(ctx, settings, () => void [ctx.stdin, ctx.stdout, ctx.stderr]),
       onEvent: (e) => {
         if (e.type === 'launching') removeEarly();
+        if (e.type === 'launcher' && e.event.type === 'first-output') restoreJitPolicy();
         print(e);
       },
     }), { quiet: !req.test || !!req.json });
