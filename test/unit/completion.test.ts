@@ -24,7 +24,7 @@ const values = async (...words: string[]) => (await complete(words, COMMANDS, fa
 
 describe('complete', () => {
   it('command and topic names', async () => {
-    assert.deepEqual(await values('se'), ['secret', 'service', 'setup']);
+    assert.deepEqual(await values('se'), ['secret', 'serve', 'service', 'setup']);
     assert.deepEqual(await values('secret', 'l'), ['list']);
   });
   it('flags of the command, with descriptions, once each unless repeatable', async () => {
