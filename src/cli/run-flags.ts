@@ -22,7 +22,19 @@ export const RUN_FLAGS = {
     description:
       "the server's working directory, or `inherit` for the current one (default: the service's cwd, else a private empty directory, so a project's node_modules cannot replace the server)",
   },
-} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; helpValue?: string; description: string }>;
+  // --- leak guard and file secrets (docs/leak-guard.md) ---
+  'leak-guard': {
+    type: 'string',
+    helpValue: 'MODE',
+    description: "redact | block | off: the leak guard on the server's messages and stderr (default: the service's leak_guard, else the settings', else redact)",
+  },
+  'secret-file': {
+    type: 'string',
+    multiple: true,
+    helpValue: 'VAR=REF',
+    description: "give the secret REF to the server as a private in-memory file whose path is VAR (repeatable)",
+  },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; helpValue?: string; description: string; multiple?: boolean }>;
 
 /**
  * Parses `run`'s own argv (after the word `run`) for the fast path. Returns undefined for anything it does not
@@ -36,10 +48,10 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
   const own = dashDash >= 0 ? argv.slice(0, dashDash) : [...argv];
   const extraArgs = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
   const options = Object.fromEntries(
-    Object.entries(RUN_FLAGS).map(([name, f]) => [name, { type: f.type, ...('short' in f ? { short: f.short } : {}) }]),
+    Object.entries(RUN_FLAGS).map(([name, f]) => [name, { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('multiple' in f ? { multiple: true } : {}) }]),
   ) as ParseArgsConfig['options'];
   type Token = { kind: string; name?: string; rawName?: string; value?: string; inlineValue?: boolean };
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[]; tokens: Token[] };
+  let parsed: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[]; tokens: Token[] };
   try {
     parsed = parseArgs({ args: own, options, tokens: true, allowPositionals: true, strict: true }) as unknown as typeof parsed;
   } catch {
@@ -48,7 +60,8 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
   const seen = new Set<string>();
   for (const t of parsed.tokens) {
     if (t.kind !== 'option' || !t.name) continue;
-    if (seen.has(t.name)) return undefined; // repeated: oclif's error, not a silent "last one wins"
+    const repeatable = 'multiple' in (RUN_FLAGS as Record<string, object>)[t.name]!;
+    if (seen.has(t.name) && !repeatable) return undefined; // repeated: oclif's error, not a silent "last one wins"
     seen.add(t.name);
     if (t.value === '') return undefined;
     if (t.inlineValue && !t.rawName?.startsWith('--')) return undefined; // -eprod
@@ -66,6 +79,8 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
     verbose: v.verbose === true,
     offline: v.offline === true,
     refresh: v.refresh === true,
+    ...(str('leak-guard') !== undefined ? { leakGuard: str('leak-guard') } : {}),
+    ...(Array.isArray(v['secret-file']) ? { secretFiles: v['secret-file'] as unknown as string[] } : {}),
     extraArgs,
   };
 }

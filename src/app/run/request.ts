@@ -15,4 +15,8 @@ export interface RunRequest {
   cwd?: string;
   /** Arguments after `--`, verbatim; appended to target_command. */
   extraArgs: string[];
+  /** `--leak-guard redact|block|off`: overrides the service's and the settings' leak_guard (checked by runService). */
+  leakGuard?: string;
+  /** `--secret-file VAR=REF` (repeatable), as typed: the secret REF as a private file whose path is VAR (checked by planRun). */
+  secretFiles?: string[];
 }

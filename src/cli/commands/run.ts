@@ -40,6 +40,8 @@ export default class Run extends BaseCommand {
     offline: Flags.boolean({ description: F.offline.description, default: false }),
     cwd: Flags.string({ description: F.cwd.description, helpValue: F.cwd.helpValue }),
     refresh: Flags.boolean({ description: F.refresh.description, default: false }),
+    'leak-guard': Flags.string({ description: F['leak-guard'].description, helpValue: F['leak-guard'].helpValue }),
+    'secret-file': Flags.string({ description: F['secret-file'].description, helpValue: F['secret-file'].helpValue, multiple: true }),
   };
 
   async run(): Promise<void> {
@@ -62,6 +64,8 @@ export default class Run extends BaseCommand {
       offline: flags.offline,
       refresh: flags.refresh,
       cwd: flags.cwd,
+      ...(flags['leak-guard'] !== undefined ? { leakGuard: flags['leak-guard'] } : {}),
+      ...(flags['secret-file'] ? { secretFiles: flags['secret-file'] } : {}),
       extraArgs,
     });
   }

@@ -5,7 +5,7 @@ import type * as z from 'zod/mini';
 import type { AppContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
-import { defaultCacheDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { defaultCacheDir, defaultStateDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
 import { settingsFileSchema, type Settings, type SettingsFile } from './schema.js';
 
 /** Where a setting came from: a file path, `env NAME`, `--config FILE` or `default`. */
@@ -23,12 +23,18 @@ export interface LoadedSettings {
   environment?: string;
 }
 
-const DEFAULTS: Settings = {
+const DEFAULTS: Required<Settings> = {
   vault: {},
   auth: { method: 'api_key', config_file: '~/.oci/config', profile: 'DEFAULT' },
   cache: { enabled: true, dir: '', ttl: 3600, max_stale: 86400 },
   resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8 },
+  leak_guard: 'redact',
+  allow_disk_files: false,
+  audit: { file: true as unknown as string, syslog: false, max_bytes: 1024 * 1024, keep: 3 },
 };
+
+/** Top-level settings that are values, not sections. */
+const SCALAR_KEYS = new Set(['leak_guard', 'allow_disk_files']);
 
 /** Keys of the Python prototype's resolver.yaml, accepted and mapped to ours. */
 const LEGACY_KEYS: Record<string, string> = {
@@ -88,12 +94,18 @@ export async function loadSettings(
   const merged: Record<string, Record<string, unknown>> = structuredClone(DEFAULTS) as never;
   const sources: Record<string, SettingSource> = {};
   for (const section of Object.keys(DEFAULTS) as Array<keyof Settings>) {
-    for (const key of Object.keys(DEFAULTS[section])) sources[`${section}.${key}`] = 'default';
+    if (SCALAR_KEYS.has(section)) sources[section] = 'default';
+    else for (const key of Object.keys(DEFAULTS[section])) sources[`${section}.${key}`] = 'default';
   }
   sources['cache.dir'] = 'default';
   // lowest priority first, so higher layers overwrite
   for (const layer of [...layers].reverse()) {
     for (const [section, values] of Object.entries(layer.data)) {
+      if (SCALAR_KEYS.has(section) && values !== undefined) {
+        (merged as Record<string, unknown>)[section] = values;
+        sources[section] = layer.source;
+        continue;
+      }
       if (section === 'version' || typeof values !== 'object' || values === null) continue;
       for (const [key, value] of Object.entries(values as Record<string, unknown>)) {
         if (value === undefined) continue;
@@ -111,6 +123,8 @@ export async function loadSettings(
   const settings = merged as unknown as Settings;
   settings.auth.config_file = expandPath(settings.auth.config_file, ctx);
   settings.cache.dir = settings.cache.dir ? expandPath(settings.cache.dir, ctx) : defaultCacheDir(ctx);
+  const auditFile = settings.audit!.file as string | boolean;
+  settings.audit!.file = auditFile === true ? path.join(defaultStateDir(ctx), 'audit.jsonl') : auditFile === false ? false : expandPath(auditFile, ctx);
   if (settings.vault.endpoint) {
     settings.vault.endpoint = settings.vault.endpoint.replace(/\/+$/, '');
     if (!isLoopbackHttpOrHttps(settings.vault.endpoint)) {
@@ -124,7 +138,7 @@ export async function loadSettings(
 }
 
 /** Settings that are file paths: relative values in a file are resolved against that file's directory. */
-const PATH_KEYS = new Set(['auth.config_file', 'cache.dir']);
+const PATH_KEYS = new Set(['auth.config_file', 'cache.dir', 'audit.file']);
 
 /** True for https endpoints and for http ones on a loopback host (the emulator). */
 function isLoopbackHttpOrHttps(endpoint: string): boolean {
