@@ -17,6 +17,8 @@ import ServiceShow from './commands/service/show.js';
 import CacheStatus from './commands/cache/status.js';
 import CacheClear from './commands/cache/clear.js';
 import DevVault from './commands/dev/vault.js';
+import AuditTail from './commands/audit/tail.js';
+import AuditShow from './commands/audit/show.js';
 
 export const COMMANDS = {
   run: Run,
@@ -34,4 +36,6 @@ export const COMMANDS = {
   'cache:status': CacheStatus,
   'cache:clear': CacheClear,
   'dev:vault': DevVault,
+  'audit:tail': AuditTail,
+  'audit:show': AuditShow,
 };

@@ -28,6 +28,7 @@ export async function runCli(argv: string[], version: string): Promise<void> {
         service: { description: 'List and inspect MCP service definitions' },
         cache: { description: 'Inspect and clear the encrypted secret cache' },
         dev: { description: 'Developer tools: the local OCI Vault emulator' },
+        audit: { description: 'Read the values-free audit trail of launches' },
       },
     },
   };
