@@ -86,6 +86,7 @@ const summary = {};
 try {
   for (const [label, size, n] of [['1 KiB', 1024, 20_000], ['64 KiB', 64 * 1024, 600]]) {
     const mbps = { off: [], redact: [] };
+    const times = { off: [], redact: [] };
     let rss = { off: 0, redact: 0 };
     for (let run = 0; run < argRuns; run++) {
       for (const guard of ['off', 'redact']) {
@@ -96,6 +97,7 @@ try {
         await s.request('flood', { n, size });
         const ms = performance.now() - t0;
         mbps[guard].push((s.bytes() - before) / 1e6 / (ms / 1000));
+        times[guard].push(ms);
         rss[guard] = Math.max(rss[guard], s.peakRssKiB());
         await s.close();
       }
@@ -103,15 +105,12 @@ try {
     const ratio = median(mbps.redact) / median(mbps.off);
     summary[label] = { off: median(mbps.off), redact: median(mbps.redact), ratio, rss };
     const note = (g) => `${median(mbps[g]).toFixed(0)} MB/s, peak RSS ${(rss[g] / 1024).toFixed(0)} MiB`;
-    rows.push({ name: `throughput ${label} × ${n}, unguarded relay (baseline)`, median_ms: NaN, p90_ms: NaN, min_ms: NaN, runs: argRuns, note: note('off') });
-    rows.push({
-      name: `throughput ${label} × ${n}, leak guard (20 values)`,
-      median_ms: NaN,
-      p90_ms: NaN,
-      min_ms: NaN,
-      runs: argRuns,
-      note: `${note('redact')}; ${(ratio * 100).toFixed(0)} % of unguarded (aim ≥ 50 %)`,
-    });
+    rows.push(summarize(`throughput ${label} × ${n}, unguarded relay (baseline; ms for all)`, times.off, { note: note('off') }));
+    rows.push(
+      summarize(`throughput ${label} × ${n}, leak guard, 20 values (ms for all)`, times.redact, {
+        note: `${note('redact')}; ${(ratio * 100).toFixed(0)} % of unguarded (aim ≥ 50 %)`,
+      }),
+    );
   }
 
   const rtt = { off: [], redact: [] };

@@ -209,3 +209,21 @@ describe('stderr', () => {
     assert.deepEqual(events.map((e) => e.type === 'leak' && e.direction), ['stderr', 'stderr', 'stderr']);
   });
 });
+
+describe('sampled pre-screen', () => {
+  it('never misses a pattern at any position (every offset, every form of several values), and passes clean text with no window', async () => {
+    const { SampledScreen } = await import('../../src/core/guard/prefilter.js');
+    const values = ['abcdef', 'tok_Zq9xY8wV7uT6', 'p@ss wörd/?&=+'];
+    const patterns = values.flatMap((v) => byteForms(v).map((f) => f.pattern));
+    const screen = new SampledScreen(patterns);
+    assert.ok(screen.stride >= 1);
+    for (const p of patterns) {
+      for (let at = 0; at < 2 * screen.stride + 3; at++) {
+        const data = Buffer.concat([Buffer.alloc(at, 0x41), Buffer.from(p, 'latin1'), Buffer.alloc(at % 5, 0x42)]);
+        const covered = screen.windows(data).some(([s, e]) => s <= at && at + p.length <= e);
+        assert.ok(covered, `${JSON.stringify(p)} at ${at}`);
+      }
+    }
+    assert.deepEqual(screen.windows(Buffer.from('x'.repeat(10_000))), []);
+  });
+});

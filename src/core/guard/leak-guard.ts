@@ -2,6 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { FilterContext, MessageFilter } from '../launcher/filters.js';
 import { byteForms, byteLength, MIN_GUARDED_BYTES, textForms } from './forms.js';
 import { LeakMatcher, redactionLabel, type GuardPattern, type LeakHit } from './matcher.js';
+import { SampledScreen } from './prefilter.js';
 import type { GuardEvent, LeakDirection } from './events.js';
 
 /**
@@ -49,6 +50,8 @@ export class LeakGuard {
   readonly mode: 'redact' | 'block';
   /** Matches raw bytes (latin1 strings): pre-screen of messages, unparsable lines, stderr. */
   private readonly bytes: LeakMatcher;
+  /** Cheap pre-screen of raw bytes in front of `bytes` (prefilter.ts). */
+  private readonly screen: SampledScreen;
   /** Matches decoded JSON text. */
   private readonly text: LeakMatcher;
   private readonly emit: (e: GuardEvent) => void;
@@ -92,6 +95,7 @@ export class LeakGuard {
     }
     this.guarded = [...new Set(guarded)];
     this.bytes = new LeakMatcher(bytePatterns);
+    this.screen = new SampledScreen(bytePatterns.map((p) => p.pattern));
     this.text = new LeakMatcher(textPatterns);
     this.serverToClient = { name: 'leak-guard:server-to-client', transform: (m) => this.fromServer(m) };
     this.clientToServer = { name: 'leak-guard:client-to-server', transform: (m, ctx) => this.fromClient(m, ctx) };
@@ -155,9 +159,7 @@ export class LeakGuard {
   private fromServer(message: Buffer): Buffer {
     if (this.bytes.empty) return message;
     // Fast path: no form in the raw bytes and no escape that could hide one (\uXXXX, \/) → untouched.
-    if (!this.bytes.test(message.toString('latin1')) && !message.includes(BACKSLASH_U) && !message.includes(BACKSLASH_SLASH)) {
-      return message;
-    }
+    if (!this.mayContain(message) && !message.includes(BACKSLASH_U) && !message.includes(BACKSLASH_SLASH)) return message;
     let parsed: Json;
     try {
       parsed = JSON.parse(message.toString('utf8')) as Json;
@@ -171,6 +173,14 @@ export class LeakGuard {
     }
     const one = this.serverMessage(parsed);
     return one.hits.length === 0 ? message : Buffer.from(JSON.stringify(one.message));
+  }
+
+  /** True when a form of a value may be in `data` (the automaton confirms each window the screen lets through). */
+  private mayContain(data: Buffer): boolean {
+    for (const [start, end] of this.screen.windows(data)) {
+      if (this.bytes.test(data.toString('latin1', start, end))) return true;
+    }
+    return false;
   }
 
   /** One server message (or batch element): redacted, or replaced by an error in block mode (responses only). */

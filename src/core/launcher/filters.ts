@@ -109,24 +109,41 @@ export class LineFilterStream extends Transform {
     this.runChain(rest).then((out) => done(null, out ?? undefined), done);
   }
 
-  /** Runs each `\n`-terminated line of `block` through the chain; returns what to push (null: nothing). */
+  /**
+   * Runs each `\n`-terminated line of `block` through the chain; returns what to push (null: nothing). When every
+   * filter returned its input unchanged (the common case) the block itself is pushed, without a copy; filters that
+   * answer synchronously cost no promise per message.
+   */
   private async filterLines(block: Buffer): Promise<Buffer | null> {
     const out: Buffer[] = [];
+    let unchanged = true;
     let start = 0;
     while (start < block.length) {
       const nl = block.indexOf(NEWLINE, start);
       const message = block.subarray(start, nl);
       start = nl + 1;
-      const result = await this.runChain(message);
+      let result = this.runChainSync(message);
+      if (result instanceof Promise) result = await result;
+      if (result !== message) unchanged = false;
       if (result !== null) out.push(result, NEWLINE_BUF);
     }
+    if (unchanged) return block;
     return out.length > 0 ? Buffer.concat(out) : null;
   }
 
-  private async runChain(message: Buffer): Promise<Buffer | null> {
+  private runChain(message: Buffer): Promise<Buffer | null> {
+    return Promise.resolve(this.runChainSync(message));
+  }
+
+  /** The chain over one message; a promise only once a filter returned one. */
+  private runChainSync(message: Buffer, from = 0): Buffer | null | Promise<Buffer | null> {
     let current: Buffer | null = message;
-    for (const filter of this.filters) {
-      current = await filter.transform(current, this.context);
+    for (let i = from; i < this.filters.length; i++) {
+      const result: Buffer | null | Promise<Buffer | null> = this.filters[i]!.transform(current, this.context);
+      if (result instanceof Promise) {
+        return result.then((r) => (r === null ? null : this.runChainSync(r, i + 1)));
+      }
+      current = result;
       if (current === null) return null;
     }
     return current;
