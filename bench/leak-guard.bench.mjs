@@ -5,7 +5,8 @@
  * - throughput: the fixture server (test/fixtures/servers/leaky-server.mjs flood) writes N notifications of 1 KiB
  *   or 64 KiB (base64-looking text without a secret, the common case) as fast as the pipe takes them; MB/s from
  *   the request to the last message at the client; aim: guarded ≥ 50 % of unguarded;
- * - latency: request → 1 KiB response round trips, one at a time; p50/p99 added per message;
+ * - latency: request → 1 KiB response round trips, one at a time, alternating between a guarded and an unguarded
+ *   session; p50/p99 added per message;
  * - RSS: peak resident set (VmHWM) of our `run` process after the throughput runs.
  * Runs the built binary (dist/docker-vaultmcp) directly, without docker in front.
  */
@@ -113,17 +114,18 @@ try {
     );
   }
 
+  // both sessions open at once, requests alternating between them, so load from other processes hits both alike
   const rtt = { off: [], redact: [] };
-  for (const guard of ['off', 'redact']) {
-    const s = session(guard);
-    await s.request('ping', { size: 16 });
-    for (let i = 0; i < 500; i++) {
+  const sessions = { off: session('off'), redact: session('redact') };
+  for (const g of ['off', 'redact']) await sessions[g].request('ping', { size: 16 });
+  for (let i = 0; i < 1000; i++) {
+    for (const g of i % 2 ? ['off', 'redact'] : ['redact', 'off']) {
       const t0 = performance.now();
-      await s.request('ping', { size: 1024 });
-      rtt[guard].push(performance.now() - t0);
+      await sessions[g].request('ping', { size: 1024 });
+      rtt[g].push(performance.now() - t0);
     }
-    await s.close();
   }
+  for (const g of ['off', 'redact']) await sessions[g].close();
   const added = (p) => percentile(rtt.redact, p) - percentile(rtt.off, p);
   rows.push(summarize('1 KiB round trip, unguarded relay', rtt.off, { note: 'baseline' }));
   rows.push(
