@@ -170,10 +170,13 @@ export function parseLines(text: string): AuditRecord[] {
 /**
  * Follows the audit file from its current end: calls `onRecord` for each new line until `signal` aborts. Handles
  * rotation (the file replaced or shrunk: read from its start). Polls every `intervalMs` (default 250).
+ * @param onReady called once the starting point (the current end) is taken
  */
-export async function followAudit(file: string, onRecord: (r: AuditRecord) => void, signal: AbortSignal, intervalMs = 250): Promise<void> {
-  let offset = await stat(file).then((s) => s.size).catch(() => 0);
-  let ino = await stat(file).then((s) => s.ino).catch(() => 0);
+export async function followAudit(file: string, onRecord: (r: AuditRecord) => void, signal: AbortSignal, intervalMs = 250, onReady?: () => void): Promise<void> {
+  const first = await stat(file).catch(() => undefined);
+  let offset = first?.size ?? 0;
+  let ino = first?.ino ?? 0;
+  onReady?.();
   let rest = '';
   while (!signal.aborted) {
     await new Promise<void>((resolve) => {
@@ -186,23 +189,31 @@ export async function followAudit(file: string, onRecord: (r: AuditRecord) => vo
     if (signal.aborted) break;
     const s = await stat(file).catch(() => undefined);
     if (!s) continue;
+    let pending = '';
     if (s.ino !== ino || s.size < offset) {
+      // rotated: the rest of the file we were reading is now `.1` (when it is the same inode)
+      const old = await stat(`${file}.1`).catch(() => undefined);
+      if (old && old.ino === ino && old.size > offset) pending = await readRange(`${file}.1`, offset, old.size);
       ino = s.ino;
       offset = 0;
-      rest = '';
     }
-    if (s.size === offset) continue;
-    const chunk = await new Promise<string>((resolve) => {
-      let text = '';
-      createReadStream(file, { start: offset, end: s.size - 1, encoding: 'utf8' })
-        .on('data', (d) => (text += d))
-        .on('end', () => resolve(text))
-        .on('error', () => resolve(text));
-    });
-    offset = s.size;
+    if (s.size === offset && pending === '') continue;
+    const chunk = pending + (s.size > offset ? await readRange(file, offset, s.size) : '');
+    offset = Math.max(offset, s.size);
     const text = rest + chunk;
     const cut = text.lastIndexOf('\n');
     rest = cut >= 0 ? text.slice(cut + 1) : text;
     if (cut >= 0) for (const r of parseLines(text.slice(0, cut))) onRecord(r);
   }
+}
+
+/** Bytes [start, end) of `file` as UTF-8 text ('' when unreadable). */
+function readRange(file: string, start: number, end: number): Promise<string> {
+  return new Promise<string>((resolve) => {
+    let text = '';
+    createReadStream(file, { start, end: end - 1, encoding: 'utf8' })
+      .on('data', (d) => (text += d))
+      .on('end', () => resolve(text))
+      .on('error', () => resolve(text));
+  });
 }
