@@ -3,7 +3,7 @@
  * back across rotated files (oldest first, filtered by service), following appends, and the syslog writer.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -66,6 +66,25 @@ describe('AuditTrail', () => {
     assert.ok(readdirSync(path.dirname(file)).includes('audit.jsonl.1'), 'it did rotate');
     assert.ok(seen.every((r) => r.service === 'new'));
     assert.equal((seen.at(-1) as { pid: number }).pid, 140);
+  });
+
+  it('syslog: each record goes to util-linux `logger -t docker-vaultmcp` (a stand-in logger on PATH records its argv)', async () => {
+    const bin = path.join(dir, 'bin');
+    const out = path.join(dir, 'logger-argv');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'logger'), `#!/bin/sh\nprintf '%s|' "$@" >> '${out}'\necho >> '${out}'\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved}`;
+    try {
+      const trail = new AuditTrail({ file: false, syslog: true, maxBytes: 4096, keep: 1 });
+      await trail.append(record('github', 7));
+      await waitUntil(() => existsSync(out) && readFileSync(out, 'utf8').includes('\n'), 'the logger call');
+    } finally {
+      process.env.PATH = saved;
+    }
+    const argv = readFileSync(out, 'utf8').trim().split('|').filter(Boolean);
+    assert.deepEqual(argv.slice(0, 5), ['-t', 'docker-vaultmcp', '-p', 'user.info', '--']);
+    assert.deepEqual(JSON.parse(argv[5]!), record('github', 7));
   });
 
   it('reports a write failure once and never throws', async () => {
