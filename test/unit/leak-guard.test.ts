@@ -128,6 +128,13 @@ describe('server → client', () => {
     assert.ok(out.result.content[0]!.text.endsWith('a[REDACTED:GITHUB_TOKEN]'));
   });
 
+  it('a value spanning JSON syntax (in no single string) is redacted as bytes while the result stays JSON', async () => {
+    const { g, events } = guard('redact', [{ envVar: 'ODD', value: 'abc","x":"def' }]);
+    const out = (await fromServer(g, '{"jsonrpc":"2.0","method":"m","params":{"a":"abc","x":"def"}}')) as { params: Record<string, string> };
+    assert.deepEqual(out.params, { a: '[REDACTED:ODD]' });
+    assert.equal(events.length, 1);
+  });
+
   it('values under 6 bytes are not guarded, said once per variable', async () => {
     const events: GuardEvent[] = [];
     const g = createLeakGuard({ secrets: [{ envVar: 'PIN', value: '12345' }, ...SECRETS], mode: 'redact', onEvent: (e) => events.push(e) })!;

@@ -156,10 +156,11 @@ export class LeakGuard {
     }
   }
 
-  private fromServer(message: Buffer): Buffer {
+  private fromServer(message: Buffer): Buffer | null {
     if (this.bytes.empty) return message;
     // Fast path: no form in the raw bytes and no escape that could hide one (\uXXXX, \/) → untouched.
-    if (!this.mayContain(message) && !message.includes(BACKSLASH_U) && !message.includes(BACKSLASH_SLASH)) return message;
+    const rawHit = this.mayContain(message);
+    if (!rawHit && !message.includes(BACKSLASH_U) && !message.includes(BACKSLASH_SLASH)) return message;
     let parsed: Json;
     try {
       parsed = JSON.parse(message.toString('utf8')) as Json;
@@ -168,11 +169,26 @@ export class LeakGuard {
     }
     if (Array.isArray(parsed)) {
       const parts = parsed.map((m) => this.serverMessage(m));
-      if (parts.every((p) => p.hits.length === 0)) return message;
+      if (parts.every((p) => p.hits.length === 0)) return rawHit ? this.acrossTokens(message) : message;
       return Buffer.from(JSON.stringify(parts.map((p) => p.message)));
     }
     const one = this.serverMessage(parsed);
-    return one.hits.length === 0 ? message : Buffer.from(JSON.stringify(one.message));
+    if (one.hits.length === 0) return rawHit ? this.acrossTokens(message) : message;
+    return Buffer.from(JSON.stringify(one.message));
+  }
+
+  /**
+   * A value found in the raw bytes but in no single decoded string (it spans JSON syntax, e.g. `abc","x":"def`):
+   * redacted as bytes when the result is still JSON; otherwise the message is withheld (fail closed).
+   */
+  private acrossTokens(message: Buffer): Buffer | null {
+    const redacted = this.redactBytes(message, 'server-to-client');
+    try {
+      JSON.parse(redacted.toString('utf8'));
+      return redacted;
+    } catch {
+      return null;
+    }
   }
 
   /** True when a form of a value may be in `data` (the automaton confirms each window the screen lets through). */
