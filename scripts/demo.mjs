@@ -7,7 +7,7 @@
  *   4. defines the `everything` service in a temp HOME (shadowing the built-in template) so it runs the locally
  *      installed @modelcontextprotocol/server-everything instead of `npx`;
  *   5. connects the MCP SDK client the way Claude/Cursor/VS Code do (`docker vaultmcp run everything …` over
- *      stdio), initializes, lists tools and calls `get-env` to show EVERYTHING_API_KEY arrived (masked);
+ *      stdio), initializes, lists tools and calls `get-env` to show EVERYTHING_API_KEY arrived (as `[REDACTED:EVERYTHING_API_KEY]`: the leak guard replaces exactly the injected value);
  *   6. launches again to show the encrypted cache path, then `--test`;
  *   7. stops everything and removes the temp files. Exit 0 on success, 1 on any failure.
  * Without a docker CLI on PATH it runs the binary directly (same code path minus docker's argv/socket handling).
@@ -138,11 +138,13 @@ async function main() {
     const result = await client.callTool({ name: 'get-env', arguments: {} });
     const serverEnv = JSON.parse(result.content[0].text);
     await client.close();
-    if (serverEnv.EVERYTHING_API_KEY !== token) throw new Error(`EVERYTHING_API_KEY did not arrive (stderr: ${stderr.trim()})`);
+    // The leak guard (on by default) replaces exactly the injected value on its way back to the client, so seeing
+    // the redaction label proves the server got the value, and that a tool could not hand it to the client.
+    if (serverEnv.EVERYTHING_API_KEY !== '[REDACTED:EVERYTHING_API_KEY]') throw new Error(`EVERYTHING_API_KEY did not arrive (stderr: ${stderr.trim()})`);
     if (stderr.includes(token)) throw new Error('the token appeared on stderr');
     const ours = Object.keys(serverEnv).filter((k) => /^(OCI_|DOCKER_CLI_PLUGIN_|VAULTMCP_)/.test(k));
     if (ours.length) throw new Error(`our variables leaked to the server: ${ours.join(', ')}`);
-    say(`get-env → ${green(`EVERYTHING_API_KEY=${mask(serverEnv.EVERYTHING_API_KEY)}`)} arrived; the server saw ${Object.keys(serverEnv).length} variables: ${dim(Object.keys(serverEnv).sort().join(', '))}`);
+    say(`get-env → ${green(`EVERYTHING_API_KEY=${serverEnv.EVERYTHING_API_KEY}`)}: the server has the value, the leak guard kept it from the client; the server saw ${Object.keys(serverEnv).length} variables: ${dim(Object.keys(serverEnv).sort().join(', '))}`);
     return initMs;
   }
 

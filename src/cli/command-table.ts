@@ -31,6 +31,8 @@ import GatewayMapImport from './commands/gateway/map/import.js';
 import GatewayCatalogAdd from './commands/gateway/catalog/add.js';
 import Serve from './commands/serve.js';
 import InstallPlugin from './commands/install-plugin.js';
+import AuditTail from './commands/audit/tail.js';
+import AuditShow from './commands/audit/show.js';
 
 export const COMMANDS = {
   run: Run,
@@ -62,4 +64,6 @@ export const COMMANDS = {
   'gateway:catalog:add': GatewayCatalogAdd,
   serve: Serve,
   'install-plugin': InstallPlugin,
+  'audit:tail': AuditTail,
+  'audit:show': AuditShow,
 };

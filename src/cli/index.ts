@@ -32,6 +32,7 @@ export async function runCli(argv: string[], version: string): Promise<void> {
         gateway: { description: 'Docker MCP gateway: its servers\' secrets from OCI Vault, through a FIFO' },
         'gateway:map': { description: 'The gateway map: catalog secret name → OCI Vault reference' },
         'gateway:catalog': { description: 'Catalog entries for servers served by `docker vaultmcp serve`' },
+        audit: { description: 'Read the values-free audit trail of launches' },
       },
     },
   };

@@ -43,6 +43,10 @@ export async function executeRun(ctx: AppContext, req: RunRequest): Promise<void
     const outcome = await out.during(`resolving the secrets of ${req.service}`, () => runService(ctx, req, {
       // CPU work the launch needs anyway (our stdio streams) runs while the keychain answers
       keychainFor: (settings) => prefetchCacheKey(ctx, settings, () => void [ctx.stdin, ctx.stdout, ctx.stderr]),
+      onExitCleanup: (cleanup) => {
+        process.once('exit', cleanup);
+        return () => process.off('exit', cleanup);
+      },
       onEvent: (e) => {
         if (e.type === 'launching') removeEarly();
         if (e.type === 'launcher' && e.event.type === 'first-output') restoreJitPolicy();

@@ -43,7 +43,19 @@ export const RUN_FLAGS = {
     helpValue: 'S',
     description: 'seconds the server gets to exit after SIGTERM (ours at stdin EOF, or one we forward) before SIGKILL to its process group (default 10, like docker stop)',
   },
-} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; helpValue?: string; description: string }>;
+  // --- leak guard and file secrets (docs/leak-guard.md) ---
+  'leak-guard': {
+    type: 'string',
+    helpValue: 'MODE',
+    description: "redact | block | off: the leak guard on the server's messages and stderr (default: the service's leak_guard, else the settings', else redact)",
+  },
+  'secret-file': {
+    type: 'string',
+    multiple: true,
+    helpValue: 'VAR=REF',
+    description: "give the secret REF to the server as a private in-memory file whose path is VAR (repeatable)",
+  },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; short?: string; helpValue?: string; description: string; multiple?: boolean }>;
 
 /**
  * Parses `run`'s own argv (after the word `run`) for the fast path. Returns undefined for anything it does not
@@ -103,6 +115,8 @@ export function parseRunArgv(argv: readonly string[]): RunRequest | undefined {
     offline: v.offline === true,
     refresh: v.refresh === true,
     ...(watch ? { watch } : {}),
+    ...(str('leak-guard') !== undefined ? { leakGuard: str('leak-guard') } : {}),
+    ...(Array.isArray(v['secret-file']) ? { secretFiles: v['secret-file'] as unknown as string[] } : {}),
     extraArgs: adhoc ? [] : extraArgs,
   };
 }

@@ -114,8 +114,8 @@ describe('docker vaultmcp run (built binary via docker)', { skip }, () => {
     return JSON.parse(r.content[0]!.text);
   }
 
-  it('MCP client → docker → plugin → server-everything: get-env shows the injected secret, nothing of ours', async () => {
-    const { result: env, stderr } = await withClient([path.join(dir, 'everything.json'), '--config', config], getEnv);
+  it('MCP client → docker → plugin → server-everything: get-env shows the injected secret (leak guard off), nothing of ours', async () => {
+    const { result: env, stderr } = await withClient([path.join(dir, 'everything.json'), '--config', config, '--leak-guard', 'off'], getEnv);
     assert.equal(env.EVERYTHING_API_KEY, SECRET);
     for (const name of Object.keys(env)) assert.doesNotMatch(name, /^(OCI_|DOCKER_CLI_PLUGIN_|VAULTMCP_|OTEL_)/, name);
     assert.ok(!stderr.includes(SECRET), 'the value never appears on stderr');
@@ -123,8 +123,15 @@ describe('docker vaultmcp run (built binary via docker)', { skip }, () => {
   });
 
   it('--env production selects the production secret', async () => {
-    const { result: env } = await withClient([path.join(dir, 'everything.json'), '--config', config, '--env', 'production'], getEnv);
+    const { result: env } = await withClient([path.join(dir, 'everything.json'), '--config', config, '--env', 'production', '--leak-guard', 'off'], getEnv);
     assert.equal(env.EVERYTHING_API_KEY, PROD_SECRET);
+  });
+
+  it('by default the leak guard keeps the value from the client: get-env shows [REDACTED:EVERYTHING_API_KEY]', async () => {
+    const { result: env, stderr } = await withClient([path.join(dir, 'everything.json'), '--config', config], getEnv);
+    assert.equal(env.EVERYTHING_API_KEY, '[REDACTED:EVERYTHING_API_KEY]');
+    assert.match(stderr, /leak guard: EVERYTHING_API_KEY \(raw\) in server → client tools\/call: redacted/);
+    assert.ok(!stderr.includes(SECRET));
   });
 
   it('raw stdout carries only JSON-RPC lines, and the value is in no process argv while the server runs', async () => {
@@ -185,7 +192,9 @@ describe('docker vaultmcp run (built binary via docker)', { skip }, () => {
     }
     assert.ok(scanned > 3);
     assert.deepEqual(leaks, []);
-    assert.ok(JSON.stringify(responses.get(3)).includes(SECRET), 'the server did get the value');
+    // the server did get the value: the leak guard replaced exactly it
+    assert.ok(JSON.stringify(responses.get(3)).includes('[REDACTED:EVERYTHING_API_KEY]'), 'the server did get the value');
+    assert.ok(!JSON.stringify(responses.get(3)).includes(SECRET));
 
     child.stdin.end(); // the client goes away: the server is stopped
     const code = await exited;

@@ -45,7 +45,7 @@ export interface RunPlan {
  */
 export async function planRun(
   ctx: AppContext,
-  request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[]; command?: readonly string[]; secrets?: readonly string[]; envFile?: string },
+  request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[]; command?: readonly string[]; secrets?: readonly string[]; envFile?: string; secretFiles?: readonly string[] },
   options: { settings?: LoadedSettings; onSettings?: (settings: LoadedSettings) => void } = {},
 ): Promise<RunPlan> {
   const [{ loadSettings }, { loadService, selectEnvironment }] = await Promise.all([
@@ -74,6 +74,7 @@ export async function planRun(
     }
     throw err;
   }
+  if (request.secretFiles?.length) await addSecretFiles(selection, request.secretFiles);
   const command = [...service.target_command, ...(request.extraArgs ?? [])];
 
   const { buildChildEnv, lookupDirectory, resolveExecutable, serverWorkdir } = await import('../../core/launcher/index.js');
@@ -123,6 +124,36 @@ export function withSecrets(
     origins[name] = 'secret';
   }
   return { env, origins, warnings };
+}
+
+/**
+ * Applies `--secret-file VAR=REF`: REF's value goes into a private file whose path is VAR (replacing the service's
+ * own declaration of VAR, if any).
+ * @throws UsageError (exit 2) for a malformed reference
+ */
+async function addSecretFiles(selection: ServiceSelection, flags: readonly string[]): Promise<void> {
+  const [{ formatSecretRef, parseSecretRef }, { UsageError }, { ENV_VAR_NAME }] = await Promise.all([
+    import('../../core/vault/refs.js'),
+    import('../../core/errors.js'),
+    import('../../core/config/services/schema.js'),
+  ]);
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    const f = { envVar: flag.slice(0, Math.max(0, eq)), reference: flag.slice(eq + 1) };
+    if (eq < 0 || !ENV_VAR_NAME.test(f.envVar) || f.reference === '') {
+      throw new UsageError('--secret-file takes VAR=REF', 'e.g. --secret-file GOOGLE_APPLICATION_CREDENTIALS=gcp-service-account');
+    }
+    let ref;
+    try {
+      ref = parseSecretRef(f.reference);
+    } catch (err) {
+      throw new UsageError(`--secret-file ${f.envVar}: ${(err as Error).message}`, 'give VAR=REF with a secret name, OCID or oci-vault:// URL');
+    }
+    const spec = { envVar: f.envVar, ref, reference: formatSecretRef(ref), required: true, file: { mode: 0o600, name: f.envVar } };
+    const at = selection.specs.findIndex((s) => s.envVar === f.envVar);
+    if (at >= 0) selection.specs[at] = spec;
+    else selection.specs.push(spec);
+  }
 }
 
 /** Where a variable of the server's environment came from. */

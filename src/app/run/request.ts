@@ -28,4 +28,8 @@ export interface RunRequest {
   secrets?: string[];
   /** `--env-file FILE` (only with `command`): dotenv; reference values are resolved, others passed literally. */
   envFile?: string;
+  /** `--leak-guard redact|block|off`: overrides the service's and the settings' leak_guard (checked by runService). */
+  leakGuard?: string;
+  /** `--secret-file VAR=REF` (repeatable), as typed: the secret REF as a private file whose path is VAR (checked by planRun). */
+  secretFiles?: string[];
 }

@@ -4,6 +4,8 @@ import type { Keychain } from '../../core/keychain.js';
 import type { LaunchEvent } from '../../core/launcher/index.js';
 import type { Settings } from '../../core/config/settings/index.js';
 import type { ResolutionReport, Resolver, ResolverEvent } from '../../core/resolve/resolver.js';
+import type { GuardEvent, LeakGuardMode } from '../../core/guard/index.js';
+import type { AuditRecord } from '../../core/audit/audit-trail.js';
 import { planRun, withSecrets, type RunPlan } from './plan.js';
 import type { RunRequest } from './request.js';
 
@@ -28,7 +30,9 @@ export type RunEvent =
   /** What the background revalidation found (a new version in the vault, a revoked secret). */
   | { type: 'revalidation'; message: string }
   /** `--watch`: a values-free line about version checks and server switches. */
-  | { type: 'watch'; message: string };
+  | { type: 'watch'; message: string }
+  /** A leak guard finding (values-free), or a variable too short to guard. */
+  | { type: 'guard'; event: GuardEvent };
 
 /** What a run ended with. */
 export type RunOutcome =
@@ -44,6 +48,11 @@ export interface RunDependencies {
   keychainFor?: (settings: Settings) => Promise<Keychain> | undefined;
   /** Test seams of `--watch` (timers, signals, grace periods). */
   watch?: Partial<Omit<import('./watch.js').WatchOptions, 'onLine' | 'intervalMs' | 'strict'>>;
+  /**
+   * Registers a synchronous clean-up to run if the process exits without returning here (process.exit elsewhere);
+   * returns its unregistration. The CLI hooks process 'exit'. Used for file secrets.
+   */
+  onExitCleanup?: (cleanup: () => void) => () => void;
 }
 
 /**
@@ -66,6 +75,9 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
     throw new UsageError('--json only applies with --test (stdout belongs to the MCP server)', 'use `run SERVICE --test --json`, or drop --json');
   }
   if (request.offline && request.refresh) throw new UsageError('--offline and --refresh contradict each other', 'pass one of them');
+  if (request.leakGuard !== undefined && !['redact', 'block', 'off'].includes(request.leakGuard)) {
+    throw new UsageError(`--leak-guard must be redact, block or off`, 'e.g. --leak-guard block');
+  }
 
   let keychain: Promise<Keychain> | undefined;
   const plan = await planRun(ctx, request, {
@@ -83,6 +95,7 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
 
   const { report, resolver } = await resolvePlanSecrets(ctx, plan, request, await keychain, emit);
   phase('secrets');
+  const cleanups: Array<() => Promise<void>> = [];
   try {
     // An environment variable is a C string: a value with a NUL byte cannot be passed (spawn would refuse it).
     // Said before --test reports anything as resolved, and before anything starts.
@@ -101,7 +114,9 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
     emit({ type: 'resolved', report, plan });
     if (report.failures.some((f) => f.required)) throw requiredFailures(report);
 
-    const child = withSecrets(plan, Object.fromEntries(report.secrets.map((s) => [s.envVar, s.value])));
+    const protection = await prepareProtection(ctx, plan, request, report, emit, deps);
+    cleanups.push(protection.cleanup);
+    const child = withSecrets(plan, protection.variables);
     for (const w of child.warnings) emit({ type: 'warning', message: w });
     emit({ type: 'launching', plan, origins: child.origins });
 
@@ -115,7 +130,12 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
       clearTimeout(revalidation);
       revalidation = setTimeout(() => {
         revalidated = true;
-        void resolver.revalidate(report, (message) => emit({ type: 'revalidation', message })).catch(() => {});
+        void resolver
+          .revalidate(report, (message) => {
+            emit({ type: 'revalidation', message });
+            protection.audit({ event: 'revalidation', message });
+          })
+          .catch(() => {});
       }, delayMs);
       revalidation.unref?.();
     };
@@ -144,11 +164,22 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
       cwd: runDir.path,
       stdin: ctx.stdin,
       stdout: ctx.stdout,
-      stderr: 'inherit',
+      ...(protection.guard
+        ? {
+            stderr: ctx.stderr,
+            stderrFilter: protection.guard.stderrRedactor(),
+            filters: [protection.guard.serverToClient],
+            inputFilters: [protection.guard.clientToServer],
+          }
+        : { stderr: 'inherit' as const }),
       ...(request.stopTimeoutMs !== undefined ? { stopTimeoutMs: request.stopTimeoutMs } : {}),
       onEvent: (e) => {
         if (e.type === 'first-output') revalidateSoon(1000);
-        if (e.type === 'spawned') phase('spawned');
+        if (e.type === 'spawned') {
+          phase('spawned');
+          protection.started(e.pid);
+        }
+        if (e.type === 'exit') protection.exited(e.code, e.signal, e.exitCode);
         emit({ type: 'launcher', event: e });
       },
     }).finally(() => {
@@ -157,8 +188,125 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
     });
     return { kind: 'exited', exitCode: result.exitCode };
   } finally {
+    for (const c of cleanups) await c().catch(() => {});
     await resolver?.close().catch(() => {});
   }
+}
+
+/** What a launch is protected with: its variables' final values, the leak guard, the audit trail, clean-up. */
+interface Protection {
+  /** Variable → what the server gets: the value, or the path of its private file. */
+  variables: Record<string, string>;
+  guard?: import('../../core/guard/index.js').LeakGuard;
+  /** Appends an audit record (service, environment, time and our pid filled in). */
+  audit(record: DistributiveOmit<AuditRecord, 'time' | 'service' | 'environment' | 'run_pid'>): void;
+  started(pid: number): void;
+  exited(code: number | null, signal: NodeJS.Signals | null, exitCode: number): void;
+  /** Removes file secrets and flushes the audit trail; never throws. */
+  cleanup(): Promise<void>;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Materialises file secrets (`file: true`, `--secret-file`), builds the leak guard for the effective mode
+ * (`--leak-guard` > the service's `leak_guard` > the settings' > redact) and opens the audit trail.
+ * @throws ConfigError (exit 2) when file secrets have no memory-backed place and disk files are not allowed
+ */
+async function prepareProtection(
+  ctx: AppContext,
+  plan: RunPlan,
+  request: RunRequest,
+  report: ResolutionReport,
+  emit: (e: RunEvent) => void,
+  deps: RunDependencies,
+): Promise<Protection> {
+  const variables: Record<string, string> = Object.fromEntries(report.secrets.map((s) => [s.envVar, s.value]));
+  const fileSpecs = new Map(plan.selection.specs.flatMap((s) => (s.file ? [[s.envVar, s.file] as const] : [])));
+  const cleanups: Array<() => Promise<void>> = [];
+
+  const auditSettings = plan.settings.audit;
+  let trail: import('../../core/audit/audit-trail.js').AuditTrail | undefined;
+  if (auditSettings && (auditSettings.file !== false || auditSettings.syslog)) {
+    const { AuditTrail } = await import('../../core/audit/audit-trail.js');
+    trail = new AuditTrail(
+      { file: auditSettings.file, syslog: auditSettings.syslog, maxBytes: auditSettings.max_bytes, keep: auditSettings.keep },
+      (message) => emit({ type: 'warning', message }),
+    );
+  }
+  const audit: Protection['audit'] = (record) => {
+    void trail?.append({
+      time: new Date(ctx.now()).toISOString(),
+      service: plan.service.name,
+      environment: plan.selection.environment,
+      run_pid: process.pid,
+      ...record,
+    } as AuditRecord);
+  };
+
+  if (fileSpecs.size > 0) {
+    const { materialiseSecretFiles } = await import('../../core/launcher/secret-files.js');
+    const files = await materialiseSecretFiles(
+      report.secrets.flatMap((s) => {
+        const f = fileSpecs.get(s.envVar);
+        return f ? [{ envVar: s.envVar, value: s.value, mode: f.mode, name: f.name }] : [];
+      }),
+      { env: ctx.env, allowDisk: plan.settings.allow_disk_files ?? false },
+    );
+    const unregister = deps.onExitCleanup?.(() => files.removeSync());
+    cleanups.push(async () => {
+      unregister?.();
+      await files.remove();
+    });
+    if (files.diskBacked) emit({ type: 'warning', message: `file secrets are on a disk-backed directory (${files.dir}; allow_disk_files: true)` });
+    if (files.swept > 0) emit({ type: 'warning', message: `removed ${files.swept} file-secret director${files.swept === 1 ? 'y' : 'ies'} left by runs that were killed` });
+    Object.assign(variables, files.paths);
+  }
+
+  const mode: LeakGuardMode = (request.leakGuard as LeakGuardMode | undefined) ?? plan.service.leak_guard ?? plan.settings.leak_guard ?? 'redact';
+  const { createLeakGuard } = await import('../../core/guard/index.js');
+  const guard = createLeakGuard({
+    secrets: report.secrets.map((s) => ({ envVar: s.envVar, value: s.value })),
+    mode,
+    onEvent: (event) => {
+      emit({ type: 'guard', event });
+      if (event.type === 'leak') {
+        audit({ event: 'leak', variable: event.envVar, direction: event.direction, form: event.form, action: event.action, ...(event.method ? { method: event.method } : {}) });
+      }
+    },
+  });
+
+  let startedAt = 0;
+  let pid = 0;
+  return {
+    variables,
+    ...(guard ? { guard } : {}),
+    audit,
+    started(p) {
+      pid = p;
+      startedAt = ctx.now();
+      audit({
+        event: 'start',
+        pid: p,
+        resolution_ms: Math.round(report.metrics.totalMs),
+        leak_guard: mode,
+        variables: report.secrets.map((s) => ({
+          name: s.envVar,
+          ...(s.secretId !== undefined ? { secret_id: s.secretId } : {}),
+          ...(s.versionNumber !== undefined ? { version: s.versionNumber } : {}),
+          source: s.source,
+          ...(fileSpecs.has(s.envVar) ? { file: true } : {}),
+        })),
+      });
+    },
+    exited(_code, signal, exitCode) {
+      audit({ event: 'exit', pid, exit_code: exitCode, ...(signal ? { signal } : {}), duration_ms: Math.max(0, ctx.now() - startedAt) });
+    },
+    async cleanup() {
+      for (const c of cleanups) await c().catch(() => {});
+      await trail?.flush();
+    },
+  };
 }
 
 /**

@@ -55,6 +55,8 @@ export default class Run extends BaseCommand {
     interval: Flags.string({ description: F.interval.description, helpValue: F.interval.helpValue }),
     'watch-strict': Flags.boolean({ description: F['watch-strict'].description, default: false }),
     reload: Flags.integer({ description: 'ask the watching `run --watch` with this process id to re-resolve its secrets now (sends it SIGUSR1)', helpValue: 'PID', min: 1 }),
+    'leak-guard': Flags.string({ description: F['leak-guard'].description, helpValue: F['leak-guard'].helpValue }),
+    'secret-file': Flags.string({ description: F['secret-file'].description, helpValue: F['secret-file'].helpValue, multiple: true }),
   };
 
   async run(): Promise<void> {
@@ -96,6 +98,8 @@ export default class Run extends BaseCommand {
       cwd: flags.cwd,
       ...(flags['stop-timeout'] !== undefined ? { stopTimeoutMs: parseStopTimeout(flags['stop-timeout']) } : {}),
       ...(watchRequest(flags.watch, flags.interval, flags['watch-strict']) ? { watch: watchRequest(flags.watch, flags.interval, flags['watch-strict']) } : {}),
+      ...(flags['leak-guard'] !== undefined ? { leakGuard: flags['leak-guard'] } : {}),
+      ...(flags['secret-file'] ? { secretFiles: flags['secret-file'] } : {}),
       extraArgs: adhoc ? [] : extraArgs,
     });
   }

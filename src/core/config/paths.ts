@@ -30,3 +30,9 @@ export function expandPath(p: string, ctx: Pick<AppContext, 'homeDir' | 'cwd'>):
   const expanded = p === '~' ? ctx.homeDir : p.startsWith('~/') ? path.join(ctx.homeDir, p.slice(2)) : p;
   return path.resolve(ctx.cwd, expanded);
 }
+
+/** `$XDG_STATE_HOME/oci-vault-mcp` or `~/.local/state/oci-vault-mcp` (the audit trail). */
+export function defaultStateDir(ctx: Pick<AppContext, 'env' | 'homeDir'>): string {
+  const base = ctx.env.XDG_STATE_HOME || path.join(ctx.homeDir, '.local', 'state');
+  return path.join(base, APP_DIR_NAME);
+}

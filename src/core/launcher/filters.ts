@@ -12,7 +12,17 @@ import { Transform, type TransformCallback } from 'node:stream';
 export interface MessageFilter {
   /** Short name for diagnostics, e.g. `leak-guard`. */
   readonly name: string;
-  transform(message: Buffer): Buffer | null | Promise<Buffer | null>;
+  transform(message: Buffer, context?: FilterContext): Buffer | null | Promise<Buffer | null>;
+}
+
+/** What a filter may do besides rewriting the message it sees. */
+export interface FilterContext {
+  /**
+   * Sends one message (without its `\n`) back to the side this message came from, e.g. a JSON-RPC error for a
+   * request the filter refused. Replies are whole lines and never split another message; a no-op once that side
+   * is closed.
+   */
+  reply(message: Buffer): void;
 }
 
 const NEWLINE = 0x0a;
@@ -35,15 +45,29 @@ export class LineFilterStream extends Transform {
   private readonly maxMessageBytes: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private readonly context: FilterContext;
 
   /**
    * @param filters the chain; empty means pass-through
    * @param options.maxMessageBytes see the class comment; default {@link DEFAULT_MAX_MESSAGE_BYTES}
+   * @param options.reply where a filter's {@link FilterContext.reply} goes (usually the opposite direction's
+   *   {@link LineFilterStream.inject}); default: dropped
    */
-  constructor(filters: readonly MessageFilter[] = [], options: { maxMessageBytes?: number } = {}) {
+  constructor(filters: readonly MessageFilter[] = [], options: { maxMessageBytes?: number; reply?: (message: Buffer) => void } = {}) {
     super({ highWaterMark: 64 * 1024 });
     this.filters = filters;
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const reply = options.reply;
+    this.context = { reply: (m) => reply?.(m) };
+  }
+
+  /**
+   * Emits one message of ours (without its `\n`) on this stream's output, between two messages of the source (the
+   * output only ever carries whole lines). Not filtered. Ignored once the stream has ended.
+   */
+  inject(message: Buffer): void {
+    if (this.writableEnded || this.readableEnded || this.destroyed) return;
+    this.push(Buffer.concat([message, NEWLINE_BUF]));
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -85,24 +109,41 @@ export class LineFilterStream extends Transform {
     this.runChain(rest).then((out) => done(null, out ?? undefined), done);
   }
 
-  /** Runs each `\n`-terminated line of `block` through the chain; returns what to push (null: nothing). */
+  /**
+   * Runs each `\n`-terminated line of `block` through the chain; returns what to push (null: nothing). When every
+   * filter returned its input unchanged (the common case) the block itself is pushed, without a copy; filters that
+   * answer synchronously cost no promise per message.
+   */
   private async filterLines(block: Buffer): Promise<Buffer | null> {
     const out: Buffer[] = [];
+    let unchanged = true;
     let start = 0;
     while (start < block.length) {
       const nl = block.indexOf(NEWLINE, start);
       const message = block.subarray(start, nl);
       start = nl + 1;
-      const result = await this.runChain(message);
+      let result = this.runChainSync(message);
+      if (result instanceof Promise) result = await result;
+      if (result !== message) unchanged = false;
       if (result !== null) out.push(result, NEWLINE_BUF);
     }
+    if (unchanged) return block;
     return out.length > 0 ? Buffer.concat(out) : null;
   }
 
-  private async runChain(message: Buffer): Promise<Buffer | null> {
+  private runChain(message: Buffer): Promise<Buffer | null> {
+    return Promise.resolve(this.runChainSync(message));
+  }
+
+  /** The chain over one message; a promise only once a filter returned one. */
+  private runChainSync(message: Buffer, from = 0): Buffer | null | Promise<Buffer | null> {
     let current: Buffer | null = message;
-    for (const filter of this.filters) {
-      current = await filter.transform(current);
+    for (let i = from; i < this.filters.length; i++) {
+      const result: Buffer | null | Promise<Buffer | null> = this.filters[i]!.transform(current, this.context);
+      if (result instanceof Promise) {
+        return result.then((r) => (r === null ? null : this.runChainSync(r, i + 1)));
+      }
+      current = result;
       if (current === null) return null;
     }
     return current;

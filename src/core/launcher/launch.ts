@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable, Transform, Writable } from 'node:stream';
 import { CommandNotFoundError, UsageError, VaultMcpError } from '../errors.js';
 import { absolutePathEntries } from './env.js';
 import { EXIT_NOT_EXECUTABLE, resolveExecutable } from './executable.js';
@@ -52,6 +52,16 @@ export interface LaunchOptions {
   stderr: 'inherit' | Writable;
   /** Stream filters on the child's stdout (default none: byte-exact pass-through of whole lines). */
   filters?: readonly MessageFilter[];
+  /**
+   * Stream filters on the client's messages to the child (default none: our stdin is piped straight through). Their
+   * replies (FilterContext.reply) go to our stdout, between the child's messages.
+   */
+  inputFilters?: readonly MessageFilter[];
+  /**
+   * A byte-stream transform for the child's stderr (the leak guard's redactor). When given, the child's stderr is
+   * piped through it to `stderr` (which must then be a stream) and it is ended and drained when the child exits.
+   */
+  stderrFilter?: Transform;
   /** Signal source; default `process`. */
   signals?: SignalSource;
   /** After our stdin ends, ms before SIGTERM if the child has not exited; default 2000. */
@@ -130,7 +140,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       cwd: options.cwd,
       env,
       argv0: command,
-      stdio: ['pipe', 'pipe', options.stderr === 'inherit' ? 'inherit' : 'pipe'],
+      stdio: ['pipe', 'pipe', options.stderr === 'inherit' && !options.stderrFilter ? 'inherit' : 'pipe'],
       detached: posix,
       windowsHide: true,
     });
@@ -193,14 +203,28 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   filter.once('data', () => emit({ type: 'first-output', ms: performance.now() - started }));
   child.stdout!.pipe(filter).pipe(options.stdout, { end: false });
 
-  if (options.stderr !== 'inherit') child.stderr!.pipe(options.stderr, { end: false });
+  let stderrDone: Promise<void> = Promise.resolve();
+  if (options.stderrFilter) {
+    const redactor = options.stderrFilter;
+    stderrDone = new Promise<void>((resolve) => {
+      redactor.once('end', resolve);
+      redactor.once('error', resolve);
+    });
+    child.stderr!.pipe(redactor);
+    if (options.stderr !== 'inherit') redactor.pipe(options.stderr, { end: false });
+    else redactor.resume(); // no destination given: consumed (and dropped) so the child never blocks
+  } else if (options.stderr !== 'inherit') child.stderr!.pipe(options.stderr, { end: false });
 
   // stdin: ours → child. EOF from the client means it went away: close the child's stdin, then stop it.
   child.stdin!.on('error', () => {}); // EPIPE once the child has exited
+  const inputFilter = options.inputFilters?.length ? new LineFilterStream(options.inputFilters, { reply: (m) => filter.inject(m) }) : undefined;
+  inputFilter?.on('error', () => inputFilter.unpipe(child.stdin!));
   const onStdinEnd = () => {
     stdinEnded = true;
     emit({ type: 'stdin-end' });
-    child.stdin!.end();
+    // with input filters, the child's stdin closes once the last filtered message has been written
+    if (inputFilter) inputFilter.once('end', () => child.stdin!.end());
+    else child.stdin!.end();
     if (exited) return;
     timers.push(
       setTimeout(() => {
@@ -212,7 +236,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     );
   };
   options.stdin.once('end', onStdinEnd);
-  options.stdin.pipe(child.stdin!, { end: false });
+  if (inputFilter) options.stdin.pipe(inputFilter).pipe(child.stdin!, { end: false });
+  else options.stdin.pipe(child.stdin!, { end: false });
 
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     child.once('exit', (c, s) => resolve([c, s]));
@@ -222,7 +247,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   for (const t of timers) clearTimeout(t);
   for (const s of FORWARDED_SIGNALS) signals.off(s, onSignal);
   options.stdin.off('end', onStdinEnd);
-  options.stdin.unpipe(child.stdin!);
+  if (inputFilter) {
+    options.stdin.unpipe(inputFilter);
+    inputFilter.unpipe(child.stdin!);
+  } else options.stdin.unpipe(child.stdin!);
   if (options.stdin === process.stdin) process.stdin.pause();
   child.stdin!.destroy();
 
@@ -233,11 +261,15 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   // Everything the server wrote before exiting must reach the client.
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([
-    stdoutDone,
+    Promise.all([stdoutDone, stderrDone]),
     new Promise<void>((resolve) => {
       drainTimer = setTimeout(() => {
         child.stdout!.destroy();
         filter.end();
+        if (options.stderrFilter) {
+          child.stderr!.destroy();
+          options.stderrFilter.end();
+        }
         resolve();
       }, drainTimeoutMs);
     }),

@@ -2,6 +2,7 @@ import type { RunEvent } from '../../app/run/run.js';
 import type { RunPlan } from '../../app/run/plan.js';
 import type { ResolutionReport, ResolverEvent } from '../../core/resolve/resolver.js';
 import { maskSecret } from '../../core/mask.js';
+import { describeGuardEvent } from '../../core/guard/events.js';
 import type { Output } from '../../cli/output.js';
 
 /**
@@ -24,6 +25,9 @@ export function runEventPrinter(out: Output, verbose: boolean): (e: RunEvent) =>
         return;
       case 'watch':
         out.info(e.message);
+        return;
+      case 'guard':
+        out.warn(describeGuardEvent(e.event));
         return;
       case 'phase':
         timeline.push([e.name, e.atMs]);

@@ -36,6 +36,12 @@ export const secretDeclarationSchema = z.strictObject({
   /** When false, a failure only warns and the variable is left out. Default true. */
   required: z.optional(z.boolean()),
   description: z.optional(z.string()),
+  /** Materialise the value as a private in-memory file and set the variable to its path (secret-files.ts). */
+  file: z.optional(z.boolean()),
+  /** Octal mode of that file, owner bits only: "0600" (default) or "0400". */
+  file_mode: z.optional(z.string().check(z.regex(/^0?[0-7]00$/, 'must be an octal mode with owner bits only, such as "0600" or "0400"'))),
+  /** Name of that file in its private directory (default: the variable's name). */
+  file_name: z.optional(z.string().check(z.regex(/^(?!\.\.?$)[A-Za-z0-9._-]{1,128}$/, 'must be a plain file name (letters, digits, . _ -)'))),
 });
 
 export const serviceFileSchema = z.strictObject({
@@ -69,6 +75,8 @@ export const serviceFileSchema = z.strictObject({
   ),
   /** Environment names this service knows (others found in `environment`/`version`/`stage` maps are added). */
   environments: z._default(z.array(nonEmpty()), []),
+  /** The leak guard for this service (docs/leak-guard.md); default: the settings' `leak_guard`, else redact. */
+  leak_guard: z.optional(z.enum(['redact', 'block', 'off'])),
 });
 
 export type SecretDeclaration = z.infer<typeof secretDeclarationSchema>;

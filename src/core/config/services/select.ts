@@ -13,6 +13,16 @@ export interface SecretSpec {
   reference: string;
   /** Required secrets are all-or-nothing; optional ones only warn. */
   required: boolean;
+  /** Set when the value goes into a private file whose path is the variable's value (`file: true`). */
+  file?: SecretFileSpec;
+}
+
+/** How a `file: true` secret is materialised. */
+export interface SecretFileSpec {
+  /** File mode, owner bits only (0o600 default). */
+  mode: number;
+  /** File name in the run's private directory (default: the variable's name). */
+  name: string;
 }
 
 export interface ServiceSelection {
@@ -109,7 +119,8 @@ function specFor(service: ServiceDefinition, envVar: string, decl: string | Secr
     if (version !== undefined) ref = { ...ref, versionNumber: version };
     else ref = { ...ref, stage };
   }
-  return { envVar, ref, reference: formatSecretRef(ref), required: full.required ?? true };
+  const file = full.file ? { file: { mode: full.file_mode ? parseInt(full.file_mode, 8) : 0o600, name: full.file_name ?? envVar } } : {};
+  return { envVar, ref, reference: formatSecretRef(ref), required: full.required ?? true, ...file };
 }
 
 function pick<T>(value: T | Record<string, T> | undefined, env: string): T | undefined {

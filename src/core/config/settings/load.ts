@@ -4,7 +4,7 @@ import type * as z from 'zod/mini';
 import type { AppContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
-import { defaultCacheDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { defaultCacheDir, defaultStateDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
 import { readTrustedConfigFile } from '../trust.js';
 import { describeZodIssue } from '../zod-issue.js';
 import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
@@ -25,7 +25,7 @@ export interface LoadedSettings {
   environment?: string;
 }
 
-const DEFAULTS: Settings = {
+const DEFAULTS: Required<Settings> = {
   vault: {},
   auth: {
     method: 'api_key',
@@ -38,7 +38,13 @@ const DEFAULTS: Settings = {
   cache: { enabled: true, dir: '', ttl: 3600, max_stale: 86400 },
   resilience: { timeout_ms: 5000, retries: 3, breaker_threshold: 5, breaker_reset_ms: 60000, concurrency: 8, deadline_ms: 8000 },
   environments: [],
+  leak_guard: 'redact',
+  allow_disk_files: false,
+  audit: { file: true as unknown as string, syslog: false, max_bytes: 1024 * 1024, keep: 3 },
 };
+
+/** Top-level settings that are values, not sections. */
+const SCALAR_KEYS = new Set(['leak_guard', 'allow_disk_files']);
 
 /** Keys of the Python prototype's resolver.yaml, accepted and mapped to ours. */
 const LEGACY_KEYS: Record<string, string> = {
@@ -99,7 +105,8 @@ export async function loadSettings(
   const sources: Record<string, SettingSource> = {};
   for (const section of Object.keys(DEFAULTS) as Array<keyof Settings>) {
     if (section === 'environments') continue;
-    for (const key of Object.keys(DEFAULTS[section])) sources[`${section}.${key}`] = 'default';
+    if (SCALAR_KEYS.has(section)) sources[section] = 'default';
+    else for (const key of Object.keys(DEFAULTS[section])) sources[`${section}.${key}`] = 'default';
   }
   sources.environments = 'default';
   sources['cache.dir'] = 'default';
@@ -110,6 +117,11 @@ export async function loadSettings(
         // a list: the highest source that sets it wins, like a scalar
         (merged as Record<string, unknown>).environments = [...values];
         sources.environments = layer.source === 'env' ? 'env' : layer.source;
+        continue;
+      }
+      if (SCALAR_KEYS.has(section) && values !== undefined) {
+        (merged as Record<string, unknown>)[section] = values;
+        sources[section] = layer.source;
         continue;
       }
       if (section === 'version' || typeof values !== 'object' || values === null) continue;
@@ -137,6 +149,8 @@ export async function loadSettings(
     }
   }
   settings.cache.dir = settings.cache.dir ? expandPath(settings.cache.dir, ctx) : defaultCacheDir(ctx);
+  const auditFile = settings.audit!.file as string | boolean;
+  settings.audit!.file = auditFile === true ? path.join(defaultStateDir(ctx), 'audit.jsonl') : auditFile === false ? false : expandPath(auditFile, ctx);
   if (settings.vault.endpoint) {
     settings.vault.endpoint = settings.vault.endpoint.replace(/\/+$/, '');
     if (!isLoopbackHttpOrHttps(settings.vault.endpoint)) {
@@ -150,7 +164,7 @@ export async function loadSettings(
 }
 
 /** Settings that are file paths: relative values in a file are resolved against that file's directory. */
-const PATH_KEYS = new Set(['auth.config_file', 'cache.dir', 'auth.oke_token_file', 'auth.oke_ca_file']);
+const PATH_KEYS = new Set(['auth.config_file', 'cache.dir', 'auth.oke_token_file', 'auth.oke_ca_file', 'audit.file']);
 
 /** True for https endpoints and for http ones on a loopback host (the emulator). */
 function isLoopbackHttpOrHttps(endpoint: string): boolean {

@@ -64,6 +64,20 @@ export const resilienceSchema = z.strictObject({
   deadline_ms: z.optional(wholeNumber(100, 3_600_000)),
 });
 
+// --- leak guard, secret files, audit (docs/leak-guard.md) ---
+export const LEAK_GUARD_SETTING = ['redact', 'block', 'off'] as const;
+
+export const auditSchema = z.strictObject({
+  /** true: `<state dir>/audit.jsonl`; a path: that file; false: no file */
+  file: z.optional(z.union([z.boolean(), z.string().check(z.minLength(1))])),
+  /** also send each record to syslog/journald (through `logger`) */
+  syslog: z.optional(z.boolean()),
+  /** rotate the file when it would grow past this many bytes */
+  max_bytes: z.optional(wholeNumber(4096, 1024 * 1024 * 1024)),
+  /** rotated files kept (audit.jsonl.1 … .N) */
+  keep: z.optional(wholeNumber(0, 100)),
+});
+
 export const settingsFileSchema = z.strictObject({
   version: z.optional(z.union([z.string(), z.number()])),
   vault: z.optional(vaultSchema),
@@ -72,6 +86,11 @@ export const settingsFileSchema = z.strictObject({
   resilience: z.optional(resilienceSchema),
   /** Environment names `--env` accepts besides those the service declares (they use the default secret names). */
   environments: z.optional(z.array(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be an environment name (letters, digits, ".", "_", "-")')))),
+  /** default leak guard of every service (a service's `leak_guard` and `run --leak-guard` override it) */
+  leak_guard: z.optional(z.enum(LEAK_GUARD_SETTING)),
+  /** allow `file: true` secrets on a disk-backed directory when no memory-backed one exists */
+  allow_disk_files: z.optional(z.boolean()),
+  audit: z.optional(auditSchema),
 });
 
 export type SettingsFile = z.infer<typeof settingsFileSchema>;
@@ -102,4 +121,10 @@ export interface Settings {
   };
   /** Settings-level environment names (`environments:`), besides those of each service. */
   environments?: string[];
+  // Always set by loadSettings; optional for settings built in code (tests, setup), which mean the defaults:
+  // leak_guard 'redact', allow_disk_files false, no audit.
+  leak_guard?: (typeof LEAK_GUARD_SETTING)[number];
+  allow_disk_files?: boolean;
+  /** `file`: absolute path of the audit file, or false; max_bytes in bytes */
+  audit?: { file: string | false; syslog: boolean; max_bytes: number; keep: number };
 }
