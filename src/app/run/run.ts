@@ -3,6 +3,7 @@ import { ResolutionError, UsageError } from '../../core/errors.js';
 import type { Keychain } from '../../core/keychain.js';
 import type { LaunchEvent } from '../../core/launcher/index.js';
 import type { Settings } from '../../core/config/settings/index.js';
+import type { SecretFileSpec } from '../../core/config/services/select.js';
 import type { ResolutionReport, Resolver, ResolverEvent } from '../../core/resolve/resolver.js';
 import type { GuardEvent, LeakGuardMode } from '../../core/guard/index.js';
 import type { AuditRecord } from '../../core/audit/audit-trail.js';
@@ -149,6 +150,15 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
         strict: watch.strict ?? plan.service.watch?.strict ?? false,
         onLine: (message) => emit({ type: 'watch', message }),
         ...(request.stopTimeoutMs !== undefined ? { stopTimeoutMs: request.stopTimeoutMs } : {}),
+        protection: {
+          variables: protection.variables,
+          variablesFor: (next) => protection.variablesFor(next),
+          guardMode: protection.guardMode,
+          onGuardEvent: protection.onGuardEvent,
+          started: (pid, next) => protection.started(pid, next),
+          exited: (code, signal, exitCode) => protection.exited(code, signal, exitCode),
+          note: (message) => protection.audit({ event: 'rotation', message }),
+        },
         ...deps.watch,
       });
       return { kind: 'exited', exitCode };
@@ -198,15 +208,56 @@ interface Protection {
   /** Variable → what the server gets: the value, or the path of its private file. */
   variables: Record<string, string>;
   guard?: import('../../core/guard/index.js').LeakGuard;
+  /** The effective leak-guard mode, and what its findings are reported through (for guards built later: --watch). */
+  guardMode: LeakGuardMode;
+  onGuardEvent: (event: GuardEvent) => void;
+  /** What another server of this run gets for `next` (`--watch`): values, and new private files for file secrets. */
+  variablesFor(next: ResolutionReport): Promise<{ variables: Record<string, string>; cleanup(): Promise<void> }>;
   /** Appends an audit record (service, environment, time and our pid filled in). */
   audit(record: DistributiveOmit<AuditRecord, 'time' | 'service' | 'environment' | 'run_pid'>): void;
-  started(pid: number): void;
+  /** Records a server's start: `next` is the resolution it was started with (default the run's first one). */
+  started(pid: number, next?: ResolutionReport): void;
   exited(code: number | null, signal: NodeJS.Signals | null, exitCode: number): void;
   /** Removes file secrets and flushes the audit trail; never throws. */
   cleanup(): Promise<void>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Writes the file secrets of `report` (those in `fileSpecs`) as private in-memory files.
+ * @returns their paths by variable and their removal (also registered for a process exit elsewhere), or undefined
+ *   when the plan has no file secrets
+ * @throws ConfigError (exit 2) when there is no memory-backed place and disk files are not allowed
+ */
+async function materialiseFiles(
+  ctx: AppContext,
+  plan: RunPlan,
+  report: ResolutionReport,
+  fileSpecs: ReadonlyMap<string, SecretFileSpec>,
+  deps: RunDependencies,
+  emit: (e: RunEvent) => void,
+): Promise<{ paths: Record<string, string>; cleanup(): Promise<void> } | undefined> {
+  if (fileSpecs.size === 0) return undefined;
+  const { materialiseSecretFiles } = await import('../../core/launcher/secret-files.js');
+  const files = await materialiseSecretFiles(
+    report.secrets.flatMap((s) => {
+      const f = fileSpecs.get(s.envVar);
+      return f ? [{ envVar: s.envVar, value: s.value, mode: f.mode, name: f.name }] : [];
+    }),
+    { env: ctx.env, allowDisk: plan.settings.allow_disk_files ?? false },
+  );
+  const unregister = deps.onExitCleanup?.(() => files.removeSync());
+  if (files.diskBacked) emit({ type: 'warning', message: `file secrets are on a disk-backed directory (${files.dir}; allow_disk_files: true)` });
+  if (files.swept > 0) emit({ type: 'warning', message: `removed ${files.swept} file-secret director${files.swept === 1 ? 'y' : 'ies'} left by runs that were killed` });
+  return {
+    paths: files.paths,
+    cleanup: async () => {
+      unregister?.();
+      await files.remove();
+    },
+  };
+}
 
 /**
  * Materialises file secrets (`file: true`, `--secret-file`), builds the leak guard for the effective mode
@@ -244,53 +295,46 @@ async function prepareProtection(
     } as AuditRecord);
   };
 
-  if (fileSpecs.size > 0) {
-    const { materialiseSecretFiles } = await import('../../core/launcher/secret-files.js');
-    const files = await materialiseSecretFiles(
-      report.secrets.flatMap((s) => {
-        const f = fileSpecs.get(s.envVar);
-        return f ? [{ envVar: s.envVar, value: s.value, mode: f.mode, name: f.name }] : [];
-      }),
-      { env: ctx.env, allowDisk: plan.settings.allow_disk_files ?? false },
-    );
-    const unregister = deps.onExitCleanup?.(() => files.removeSync());
-    cleanups.push(async () => {
-      unregister?.();
-      await files.remove();
-    });
-    if (files.diskBacked) emit({ type: 'warning', message: `file secrets are on a disk-backed directory (${files.dir}; allow_disk_files: true)` });
-    if (files.swept > 0) emit({ type: 'warning', message: `removed ${files.swept} file-secret director${files.swept === 1 ? 'y' : 'ies'} left by runs that were killed` });
+  const files = await materialiseFiles(ctx, plan, report, fileSpecs, deps, emit);
+  if (files) {
+    cleanups.push(files.cleanup);
     Object.assign(variables, files.paths);
   }
 
   const mode: LeakGuardMode = (request.leakGuard as LeakGuardMode | undefined) ?? plan.service.leak_guard ?? plan.settings.leak_guard ?? 'redact';
   const { createLeakGuard } = await import('../../core/guard/index.js');
-  const guard = createLeakGuard({
-    secrets: report.secrets.map((s) => ({ envVar: s.envVar, value: s.value })),
-    mode,
-    onEvent: (event) => {
-      emit({ type: 'guard', event });
-      if (event.type === 'leak') {
-        audit({ event: 'leak', variable: event.envVar, direction: event.direction, form: event.form, action: event.action, ...(event.method ? { method: event.method } : {}) });
-      }
-    },
-  });
+  const onGuardEvent = (event: GuardEvent) => {
+    emit({ type: 'guard', event });
+    if (event.type === 'leak') {
+      audit({ event: 'leak', variable: event.envVar, direction: event.direction, form: event.form, action: event.action, ...(event.method ? { method: event.method } : {}) });
+    }
+  };
+  const guard = createLeakGuard({ secrets: report.secrets.map((s) => ({ envVar: s.envVar, value: s.value })), mode, onEvent: onGuardEvent });
 
   let startedAt = 0;
   let pid = 0;
   return {
     variables,
     ...(guard ? { guard } : {}),
+    guardMode: mode,
+    onGuardEvent,
+    async variablesFor(next) {
+      const own: Record<string, string> = Object.fromEntries(next.secrets.map((s) => [s.envVar, s.value]));
+      const more = await materialiseFiles(ctx, plan, next, fileSpecs, deps, emit);
+      if (more) Object.assign(own, more.paths);
+      return { variables: own, cleanup: more?.cleanup ?? (async () => {}) };
+    },
     audit,
-    started(p) {
+    started(p, next) {
+      const r = next ?? report;
       pid = p;
       startedAt = ctx.now();
       audit({
         event: 'start',
         pid: p,
-        resolution_ms: Math.round(report.metrics.totalMs),
+        resolution_ms: Math.round(r.metrics.totalMs),
         leak_guard: mode,
-        variables: report.secrets.map((s) => ({
+        variables: r.secrets.map((s) => ({
           name: s.envVar,
           ...(s.secretId !== undefined ? { secret_id: s.secretId } : {}),
           ...(s.versionNumber !== undefined ? { version: s.versionNumber } : {}),

@@ -2,7 +2,11 @@ import type { AppContext } from '../../core/context.js';
 import type { SessionSwitchEvent, Timers } from '../../core/mcp/session-switch.js';
 import type { ResolutionReport, Resolver } from '../../core/resolve/resolver.js';
 import type { SignalSource } from '../../core/launcher/index.js';
+import type { GuardEvent, GuardedSecret, LeakGuard, LeakGuardMode } from '../../core/guard/index.js';
+import type { MessageFilter } from '../../core/launcher/filters.js';
 import { withSecrets, type RunPlan } from './plan.js';
+
+const valuesOf = (report: ResolutionReport): Record<string, string> => Object.fromEntries(report.secrets.map((s) => [s.envVar, s.value]));
 
 /**
  * `run --watch`: live rotation (docs/run.md "Live rotation"). The server is started behind a session switch
@@ -34,9 +38,30 @@ export interface WatchOptions {
   signals?: WatchSignalSource;
   /** `--stop-timeout`: ms between SIGTERM and SIGKILL of a server's process group; default 10 000. */
   stopTimeoutMs?: number;
+  /**
+   * What protects the servers (app/run/run.ts prepareProtection): the first server's variables (values and file
+   * paths), the variables of later ones, the leak guard's mode and event sink, and the audit hooks. Without it,
+   * servers get the plain values and no guard (tests of the switching alone).
+   */
+  protection?: WatchProtection;
   /** One values-free line for stderr. */
   onLine: (line: string) => void;
   onSwitchEvent?: (event: SessionSwitchEvent) => void;
+}
+
+/** The parts of a run's protection a watched run uses for each of its servers. */
+export interface WatchProtection {
+  /** The first server's environment values by variable (file secrets as paths). */
+  variables: Record<string, string>;
+  /** A later server's variables for a new resolution, and the removal of its files. */
+  variablesFor(next: ResolutionReport): Promise<{ variables: Record<string, string>; cleanup(): Promise<void> }>;
+  guardMode: LeakGuardMode;
+  onGuardEvent: (event: GuardEvent) => void;
+  /** A server started with `next`'s values. */
+  started(pid: number, next: ResolutionReport): void;
+  exited(code: number | null, signal: NodeJS.Signals | null, exitCode: number): void;
+  /** A values-free line for the audit trail (a switch, or a switch that did not happen). */
+  note(message: string): void;
 }
 
 /** Default poll interval of `--watch`: 300 s. */
@@ -66,29 +91,59 @@ export async function runWatched(ctx: AppContext, plan: RunPlan, report: Resolut
   const random = options.random ?? Math.random;
   const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
   const stdinGraceMs = 2000;
-  /** One server: its own fresh private directory (removed when it has exited) and parent-death watchdog. */
-  const start = async (secrets: ResolutionReport) => {
+  // The leak guard knows every value this session has injected (old ones stay secrets after a rotation), and is
+  // rebuilt when a switch adds new ones; the relay's filters delegate to the current one.
+  const protection = options.protection;
+  const guarded: GuardedSecret[] = [];
+  let guard: LeakGuard | undefined;
+  const guardValues = async (secrets: ResolutionReport) => {
+    if (!protection) return;
+    for (const s of secrets.secrets) if (!guarded.some((g) => g.envVar === s.envVar && g.value === s.value)) guarded.push({ envVar: s.envVar, value: s.value });
+    const { createLeakGuard } = await import('../../core/guard/index.js');
+    guard = createLeakGuard({ secrets: guarded, mode: protection.guardMode, onEvent: protection.onGuardEvent });
+  };
+  await guardValues(report);
+  const serverToClient: MessageFilter = { name: 'leak-guard', transform: (m, c) => (guard ? guard.serverToClient.transform(m, c) : m) };
+  const clientToServer: MessageFilter = { name: 'leak-guard', transform: (m, c) => (guard ? guard.clientToServer.transform(m, c) : m) };
+
+  /** One server: its own fresh private directory and file secrets (removed when it has exited), parent-death watchdog. */
+  const start = async (secrets: ResolutionReport, first = false) => {
+    const prepared = first
+      ? { variables: protection?.variables ?? valuesOf(secrets), cleanup: async () => {} } // the run removes the first one's files
+      : protection
+        ? await protection.variablesFor(secrets)
+        : { variables: valuesOf(secrets), cleanup: async () => {} };
     const runDir = await createRunDirectory({ dir: plan.workdir, fresh: plan.workdirFresh });
     try {
+      const redactor = guard?.stderrRedactor();
+      redactor?.pipe(ctx.stderr, { end: false });
       const server = await startServerProcess({
         file: plan.executable as string,
         command: plan.command,
-        env: withSecrets(plan, Object.fromEntries(secrets.secrets.map((s) => [s.envVar, s.value]))).env,
+        env: withSecrets(plan, prepared.variables).env,
         cwd: runDir.path,
-        stderr: 'inherit',
+        stderr: redactor ?? 'inherit',
+        endStderr: true,
         watchdog: { stopTimeoutMs, stdinGraceMs },
       });
-      void server.exited.then(() => runDir.remove());
+      protection?.started(server.pid, secrets);
+      void server.exited.then(async (exit) => {
+        protection?.exited(exit.code, exit.signal, exitCodeOf(exit.code, exit.signal));
+        await runDir.remove();
+        await prepared.cleanup().catch(() => {});
+      });
       return server;
     } catch (err) {
       await runDir.remove();
+      await prepared.cleanup().catch(() => {});
       throw err;
     }
   };
 
   const relay = new SessionSwitch({
     client: { stdin: ctx.stdin, stdout: ctx.stdout },
-    first: await start(report),
+    first: await start(report, true),
+    ...(protection && guard ? { filters: [serverToClient], inputFilters: [clientToServer] } : {}),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
     ...(options.initTimeoutMs !== undefined ? { initTimeoutMs: options.initTimeoutMs } : {}),
     timers,
@@ -99,7 +154,11 @@ export async function runWatched(ctx: AppContext, plan: RunPlan, report: Resolut
       if (e.type === 'switched') {
         const lists = e.listsChanged.length ? `; told the client its ${e.listsChanged.join(', ')} changed` : '';
         options.onLine(`switched to the new server (pid ${e.toPid}) in ${e.ms} ms${e.replayed ? ', session replayed' : ''}${lists}`);
-      } else if (e.type === 'switch-failed') options.onLine(`the new server was not used: ${e.reason}; the running server keeps the session`);
+        protection?.note(`rotation: switched from pid ${e.fromPid} to pid ${e.toPid} in ${e.ms} ms`);
+      } else if (e.type === 'switch-failed') {
+        options.onLine(`the new server was not used: ${e.reason}; the running server keeps the session`);
+        protection?.note(`rotation: the new server was not used (${e.reason})`);
+      }
       else if (e.type === 'old-stopped' && e.answeredWithError > 0) options.onLine(`the old server (pid ${e.pid}) stopped; ${e.answeredWithError} request(s) it had not answered got an error`);
     },
   });
@@ -128,6 +187,7 @@ export async function runWatched(ctx: AppContext, plan: RunPlan, report: Resolut
       }
       const versions = moved.map((s) => `${s.envVar}${s.versionNumber !== undefined ? ` → version ${s.versionNumber}` : ''}`).join(', ');
       options.onLine(`${why}: ${versions || 'the set of secrets changed'}; starting a new server`);
+      await guardValues(fresh); // the guard covers old and new values from before the new server says anything
       const result = await relay.switchTo(() => start(fresh));
       if (result.ok) current = fresh;
       else if (options.strict) {

@@ -42,6 +42,8 @@ export type AuditRecord = {
   | { event: 'exit'; pid: number; exit_code: number; signal?: string; duration_ms: number }
   /** A newer version or a revocation found after launch (stale-while-revalidate); names and versions only. */
   | { event: 'revalidation'; message: string }
+  /** `run --watch`: the session moved to a server with new values, or a new server was not used; names and pids only. */
+  | { event: 'rotation'; message: string }
   | { event: 'leak'; variable: string; direction: string; method?: string; form: string; action: string }
 );
 

@@ -37,8 +37,12 @@ export interface StartServerOptions {
   /** The complete environment of the child (nothing else is inherited). */
   env: Record<string, string>;
   cwd: string;
-  /** `'inherit'` shares our fd 2; a stream gets a pipe. */
+  /**
+   * `'inherit'` shares our fd 2; a stream gets a pipe. A stream of its own (e.g. a leak guard's redactor, one per
+   * server) is ended with the server's stderr when `endStderr`, so it flushes what it held back.
+   */
   stderr: 'inherit' | Writable;
+  endStderr?: boolean;
   /**
    * The parent-death watchdog (watchdog.ts): if we die, the server's group gets SIGTERM after `stdinGraceMs` and
    * SIGKILL `stopTimeoutMs` later. Default: none.
@@ -74,7 +78,7 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
   });
   child.stdin!.on('error', () => {});
   const watchdog = options.watchdog && posix ? startWatchdog(child.pid!, options.watchdog.stopTimeoutMs, options.watchdog.stdinGraceMs) : undefined;
-  if (options.stderr !== 'inherit') child.stderr!.pipe(options.stderr, { end: false });
+  if (options.stderr !== 'inherit') child.stderr!.pipe(options.stderr, { end: options.endStderr ?? false });
   let hasExited = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {

@@ -61,6 +61,11 @@ export interface SessionSwitchOptions {
   first: SessionServer;
   /** Filters on every server → client message after routing (the leak guard). */
   filters?: readonly MessageFilter[];
+  /**
+   * Filters on every client → server message before routing (the leak guard's tools/call check); a filter's
+   * `reply` goes to the client.
+   */
+  inputFilters?: readonly MessageFilter[];
   /** How long requests in flight on a replaced server may still be answered by it, ms; default 30 000. */
   graceMs?: number;
   /** How long a new server has to answer the replayed `initialize` (and the list requests), ms; default 30 000. */
@@ -139,7 +144,9 @@ export class SessionSwitch {
     options.client.stdout.on('error', () => {});
     this.current = this.attach(options.first);
 
-    const fromClient = new LineFilterStream([{ name: 'session-switch', transform: (m) => this.fromClient(m) }]);
+    const fromClient = new LineFilterStream([...(options.inputFilters ?? []), { name: 'session-switch', transform: (m) => this.fromClient(m) }], {
+      reply: (m) => this.toClient(m),
+    });
     options.client.stdin.pipe(fromClient);
     fromClient.resume();
     fromClient.once('end', () => this.onClientEnd());

@@ -18,6 +18,8 @@ export function formatAuditRecord(r: AuditRecord): string {
       return `${head} exit pid ${r.pid}, exit code ${r.exit_code}${r.signal ? ` (${r.signal})` : ''} after ${Math.round(r.duration_ms / 1000)} s`;
     case 'revalidation':
       return `${head} revalidation: ${r.message}`;
+    case 'rotation':
+      return `${head} ${r.message}`;
     case 'leak':
       return `${head} leak guard: ${r.variable} (${r.form}) ${r.direction}${r.method ? ` ${r.method}` : ''}: ${r.action}`;
     default:
