@@ -1,3 +1,4 @@
+import { textForms } from './guard/forms.js';
 import { credentialShape } from './credential-shape.js';
 
 /**
@@ -33,17 +34,19 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
 }
 
 /**
- * The forms in which a process may print a secret value without meaning to: raw, base64 (standard and URL-safe,
- * with and without padding), hex (lower and upper case) and URL-encoded. Small and self-contained on purpose: the
- * leak guard (core/guard/) may replace it with its own encodings.
+ * The forms in which a process may print a secret value without meaning to, as text: the leak guard's forms
+ * (core/guard/forms.ts: raw; base64 standard and URL-safe at each of the three byte alignments, with or without
+ * padding; URL-encoded; hex in both cases) plus the value JSON-escaped (a server logging JSON). One list for the
+ * guard and for doctor / `rotate --verify`, which show a server's stderr.
  * @param value the secret value (UTF-8)
  * @returns distinct non-empty encodings, the raw value first
  */
 export function secretEncodings(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
-  const b64 = bytes.toString('base64');
-  const hex = bytes.toString('hex');
-  const forms = [value, b64, b64.replace(/=+$/, ''), bytes.toString('base64url'), hex, hex.toUpperCase(), encodeURIComponent(value)];
+  // the whole encodings first (with the last, partly-padding character): for display, masking them whole reads better
+  // than the guard's alignment cores, which leave that character behind
+  const whole = [bytes.toString('base64'), bytes.toString('base64').replace(/=+$/, ''), bytes.toString('base64url')];
+  const forms = [value, ...whole, ...textForms(value).map((f) => f.pattern), JSON.stringify(value).slice(1, -1)];
   return [...new Set(forms.filter((f) => f.length > 0))];
 }
 

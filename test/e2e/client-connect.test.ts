@@ -115,12 +115,14 @@ describe('client connect → the entry started as an MCP client starts it (built
       rmSync(path.join(home, '.cache'), { recursive: true, force: true });
       await emu.admin.resetStats();
       const first = await startAsClient(entry);
-      assert.equal(first.env.EVERYTHING_API_KEY, SECRET);
+      // the leak guard is on by default: the value arrived exactly (the whole variable is the redaction marker), and
+      // the client never sees it
+      assert.equal(first.env.EVERYTHING_API_KEY, '[REDACTED:EVERYTHING_API_KEY]');
       assert.doesNotMatch(first.stderr, /disk cache off|D-Bus/, first.stderr);
       assert.ok(first.requestsAtStart > 0, 'the first start read the vault');
       await emu.admin.resetStats();
       const second = await startAsClient(entry);
-      assert.equal(second.env.EVERYTHING_API_KEY, SECRET);
+      assert.equal(second.env.EVERYTHING_API_KEY, '[REDACTED:EVERYTHING_API_KEY]');
       assert.equal(second.requestsAtStart, 0, 'the second start read the cache (its key is in the keychain on the user bus)');
       assert.ok(readdirSync(path.join(home, '.cache', 'oci-vault-mcp')).length > 0);
       if (bus.viaXdg) process.stderr.write('# note: /run/user/UID exists here, so the bus was found through XDG_RUNTIME_DIR\n');

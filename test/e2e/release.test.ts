@@ -268,7 +268,7 @@ describe('linux-arm64 executable under qemu-user', { skip: CI ? false : qemuSkip
   it('run: a real MCP client gets server-everything with the secret injected', async () => {
     const transport = new StdioClientTransport({
       command: qemu,
-      args: [ARM, 'run', path.join(dir, 'everything.json'), '--config', config],
+      args: [ARM, 'run', path.join(dir, 'everything.json'), '--config', config, '--leak-guard', 'off'],
       env: { ...baseEnv(), ...qenv, ...keyEnv },
       stderr: 'pipe',
     });

@@ -39,7 +39,7 @@ describe('run -- COMMAND and service add (built binary)', () => {
 
   it('--secret and --env-file: references resolved, literals passed, nothing of the value in our output', async () => {
     writeFileSync(path.join(dir, '.env'), `DB_PASSWORD=vault:db-password\nLOG_LEVEL=debug\n# c\nAPI_URL="https://example.invalid/api"\n`);
-    const r = await runBinary(['run', '--config', config, '--secret', 'API_TOKEN=api-token', '--env-file', '.env', '--', process.execPath, FAKE, 'env'], {
+    const r = await runBinary(['run', '--config', config, '--leak-guard', 'off', '--secret', 'API_TOKEN=api-token', '--env-file', '.env', '--', process.execPath, FAKE, 'env'], {
       env,
       cwd: dir,
       hideRepo: false,
@@ -100,7 +100,7 @@ describe('run -- COMMAND and service add (built binary)', () => {
       target_command: [process.execPath, FAKE, 'env'],
       env_overrides: { MODE: 'x' },
     });
-    const run = await runBinary(['run', 'my-api', '--config', config], { env, hideRepo: false });
+    const run = await runBinary(['run', 'my-api', '--config', config, '--leak-guard', 'off'], { env, hideRepo: false });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(childEnv(run.stdout).API_TOKEN, TOKEN);
     assert.equal(childEnv(run.stdout).MODE, 'x');

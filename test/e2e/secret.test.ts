@@ -148,7 +148,7 @@ describe('docker vaultmcp secret (built binary)', () => {
       target_command: [NODE, fakeServer, 'env'],
     });
     const runEnv = async () => {
-      const r = await cli(['run', svc], { timeoutMs: 30_000 });
+      const r = await cli(['run', svc, '--leak-guard', 'off'], { timeoutMs: 30_000 });
       assert.equal(r.code, 0, r.stderr);
       return (JSON.parse(r.stdout.trim().split('\n')[0]!) as { env: Record<string, string> }).env;
     };
@@ -169,7 +169,7 @@ describe('docker vaultmcp secret (built binary)', () => {
     // the purge matters: a change made behind our back (not through `secret`) is not seen until the TTL ends
     json(await cli(['secret', 'upload', 'cache-proof', '--json'], { input: 'cached-one' }));
     const proof = file('cache-proof.json', { secrets: { TOKEN: 'cache-proof' }, target_command: [NODE, fakeServer, 'env'] });
-    const runProof = async () => (JSON.parse((await cli(['run', proof])).stdout.trim().split('\n')[0]!) as { env: Record<string, string> }).env.TOKEN;
+    const runProof = async () => (JSON.parse((await cli(['run', proof, '--leak-guard', 'off'])).stdout.trim().split('\n')[0]!) as { env: Record<string, string> }).env.TOKEN;
     assert.equal(await runProof(), 'cached-one');
     await emu.admin.putSecret('cache-proof', 'behind-our-back');
     assert.equal(await runProof(), 'cached-one', 'served from the cache');
