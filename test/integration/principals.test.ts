@@ -151,7 +151,7 @@ if (process.env.VAULTMCP_TEST_NETNS !== '1') {
     it('instance_principal: a real `run` starts server-everything with the secret (MCP client, get-env)', async () => {
       const transport = new StdioClientTransport({
         command: process.execPath,
-        args: ['--import', 'tsx', 'src/main.ts', 'run', svc, '--refresh', '--config', p().resolverConfigs.instance_principal],
+        args: ['--import', 'tsx', 'src/main.ts', 'run', svc, '--refresh', '--leak-guard', 'off', '--config', p().resolverConfigs.instance_principal],
         cwd: REPO,
         env: cliEnv(),
         stderr: 'pipe',
