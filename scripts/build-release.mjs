@@ -197,6 +197,12 @@ function archive(stage, outFile, epoch) {
 
 // ---- main ----
 const args = process.argv.slice(2);
+if (args.length === 1 && args[0] === '--fetch-addons') {
+  // only make sure every target's keychain addon is in node_modules, verified against the lock file (the release
+  // test compares executables with them; a build in another directory, e.g. check-reproducible, fetches its own)
+  for (const t of Object.values(RELEASE_TARGETS)) ensureAddon(t.napi);
+  process.exit(0);
+}
 const wanted = args.filter((a) => a.startsWith('--target=')).map((a) => a.slice(9));
 const outArg = args.find((a) => a.startsWith('--out='))?.slice(6);
 const bad = args.filter((a) => !a.startsWith('--target=') && !a.startsWith('--out='));
