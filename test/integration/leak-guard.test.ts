@@ -128,13 +128,18 @@ describe('leak guard through `run` with server-everything and the MCP SDK client
     });
     let stderr = '';
     transport.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    // stderr is its own pipe: a line about a message may arrive after the message itself, so read it to its end
+    const stderrEnded = new Promise<void>((resolve) => (transport.stderr ? transport.stderr.once('close', () => resolve()) : resolve()));
     const client = new Client({ name: 'vaultmcp-guard-test', version: '0.0.0' });
     await client.connect(transport);
+    let result: T;
     try {
-      return { result: await fn(client), stderr };
+      result = await fn(client);
     } finally {
       await client.close();
+      await stderrEnded;
     }
+    return { result, stderr };
   }
 
   const text = (r: unknown) => (r as { content: Array<{ text: string }> }).content.map((c) => c.text).join('\n');
