@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { REPO_ROOT, makeDockerConfig, runBinary, type DockerConfig } from '../helpers/binary.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { startUserBus, userBusAvailable, type UserBus } from '../helpers/user-bus.js';
 
 const EVERYTHING = path.join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -38,21 +38,7 @@ describe('client connect → the entry started as an MCP client starts it (built
     const conf = path.join(home, '.config', 'oci-vault-mcp');
     mkdirSync(path.join(conf, 'services'), { recursive: true });
     // the default settings file, with the cache on (its key from the keychain)
-    writeFileSync(
-      path.join(conf, 'resolver.yaml'),
-      [
-        'vault:',
-        `  region: ${emu.info.region}`,
-        `  vault_id: ${emu.info.vaultId}`,
-        `  compartment_id: ${emu.info.compartmentId}`,
-        `  endpoint: ${emu.info.endpoint}`,
-        'auth:',
-        `  config_file: ${emu.info.ociConfigFile}`,
-        `  profile: ${emu.info.profile}`,
-        'resilience: { retries: 0, timeout_ms: 5000 }',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(path.join(conf, 'resolver.yaml'), emulatorResolverYaml(emu.info, 'resilience: { retries: 0, timeout_ms: 5000 }'));
     writeFileSync(
       path.join(conf, 'services', 'everything-local.json'),
       JSON.stringify({ secrets: { EVERYTHING_API_KEY: 'everything-api-key' }, target_command: [process.execPath, EVERYTHING, 'stdio'] }),

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { REPO_ROOT, makeDockerConfig, runBinary, type DockerConfig } from '../helpers/binary.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 const FAKE = path.join(REPO_ROOT, 'test/fixtures/servers/fake-server.mjs');
 const GH = `ghp_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}abcdefghij`;
@@ -28,11 +28,7 @@ describe('client import (built binary)', () => {
     dc = makeDockerConfig();
     dir = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-import-e2e-'));
     config = path.join(dir, 'resolver.yaml');
-    writeFileSync(
-      config,
-      `vault: { region: ${emu.info.region}, vault_id: ${emu.info.vaultId}, compartment_id: ${emu.info.compartmentId}, key_id: ${emu.info.keyId}, endpoint: ${emu.info.endpoint} }\n` +
-        `auth: { config_file: ${emu.info.ociConfigFile}, profile: ${emu.info.profile} }\ncache: { enabled: false }\nresilience: { retries: 0 }\n`,
-    );
+    writeFileSync(config, emulatorResolverYaml(emu.info, 'cache: { enabled: false }', 'resilience: { retries: 0 }'));
   });
   beforeEach(() => {
     home = path.join(dir, `home-${Math.random().toString(36).slice(2)}`);

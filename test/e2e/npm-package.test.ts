@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, dockerAvailable, runDocker, runHidden } from '../helpers/binary.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 const CI = !!process.env.CI;
 const version = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
@@ -46,11 +46,7 @@ describe('npm pack → npm install -g → docker-vaultmcp on Node 22+', () => {
     spawnSync('chmod', ['755', path.join(dir, 'node-bin', 'node')]);
     env = { PATH: `${path.join(dir, 'node-bin')}:/usr/local/bin:/usr/bin:/bin` };
     emu = await startTestEmulator({ seed: { 'npm-api-key': SECRET } });
-    writeFileSync(path.join(dir, 'resolver.yaml'), [
-      'vault:', `  region: ${emu.info.region}`, `  vault_id: ${emu.info.vaultId}`, `  compartment_id: ${emu.info.compartmentId}`,
-      `  endpoint: ${emu.info.endpoint}`, 'auth:', '  method: api_key', `  config_file: ${emu.info.ociConfigFile}`,
-      `  profile: ${emu.info.profile}`, 'cache:', '  enabled: true', `  dir: ${path.join(dir, 'cache')}`, '',
-    ].join('\n'));
+    writeFileSync(path.join(dir, 'resolver.yaml'), emulatorResolverYaml(emu.info, `cache: { enabled: true, dir: ${JSON.stringify(path.join(dir, 'cache'))} }`));
     writeFileSync(path.join(dir, 'svc.json'), JSON.stringify({ secrets: { API_KEY: 'npm-api-key' }, target_command: ['true'] }));
   });
   after(async () => {

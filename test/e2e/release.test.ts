@@ -21,7 +21,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { REPO_ROOT, baseEnv, runHidden } from '../helpers/binary.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 const CI = !!process.env.CI;
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -234,11 +234,7 @@ describe('linux-arm64 executable under qemu-user', { skip: CI ? false : qemuSkip
     emu = await startTestEmulator({ seed: { 'arm-api-key': SECRET } });
     dir = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-arm64-'));
     config = path.join(dir, 'resolver.yaml');
-    writeFileSync(config, [
-      'vault:', `  region: ${emu.info.region}`, `  vault_id: ${emu.info.vaultId}`, `  compartment_id: ${emu.info.compartmentId}`,
-      `  endpoint: ${emu.info.endpoint}`, 'auth:', '  method: api_key', `  config_file: ${emu.info.ociConfigFile}`,
-      `  profile: ${emu.info.profile}`, 'cache:', '  enabled: true', `  dir: ${path.join(dir, 'cache')}`, '',
-    ].join('\n'));
+    writeFileSync(config, emulatorResolverYaml(emu.info, `cache: { enabled: true, dir: ${JSON.stringify(path.join(dir, 'cache'))} }`));
     writeFileSync(path.join(dir, 'everything.json'), JSON.stringify({
       secrets: { EVERYTHING_API_KEY: 'arm-api-key' }, target_command: [process.execPath, EVERYTHING, 'stdio'],
     }));

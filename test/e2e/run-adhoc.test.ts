@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, runBinary } from '../helpers/binary.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 const FAKE = path.join(REPO_ROOT, 'test/fixtures/servers/fake-server.mjs');
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
@@ -23,11 +23,7 @@ describe('run -- COMMAND and service add (built binary)', () => {
     emu = await startTestEmulator({ seed: { 'api-token': TOKEN, 'db-password': DB } });
     dir = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-adhoc-e2e-'));
     config = path.join(dir, 'resolver.yaml');
-    writeFileSync(
-      config,
-      `vault: { region: ${emu.info.region}, vault_id: ${emu.info.vaultId}, compartment_id: ${emu.info.compartmentId}, endpoint: ${emu.info.endpoint} }\n` +
-        `auth: { config_file: ${emu.info.ociConfigFile}, profile: ${emu.info.profile} }\ncache: { enabled: false }\nresilience: { retries: 0 }\n`,
-    );
+    writeFileSync(config, emulatorResolverYaml(emu.info, 'cache: { enabled: false }', 'resilience: { retries: 0 }'));
     mkdirSync(path.join(dir, 'home'));
     env = { HOME: path.join(dir, 'home') };
   });

@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { REPO_ROOT, baseEnv, binaryPath, runBinary } from '../helpers/binary.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { waitFor, waitUntil } from '../helpers/wait.js';
 
 const sha256 = (v: string) => createHash('sha256').update(v).digest('hex');
@@ -57,27 +57,7 @@ describe('run --watch: live rotation under one client session (built binary)', (
     dir = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-watch-e2e-'));
     cacheDir = path.join(dir, 'cache');
     config = path.join(dir, 'resolver.yaml');
-    writeFileSync(
-      config,
-      [
-        'vault:',
-        `  region: ${emu.info.region}`,
-        `  vault_id: ${emu.info.vaultId}`,
-        `  compartment_id: ${emu.info.compartmentId}`,
-        `  endpoint: ${emu.info.endpoint}`,
-        'auth:',
-        '  method: api_key',
-        `  config_file: ${emu.info.ociConfigFile}`,
-        `  profile: ${emu.info.profile}`,
-        'cache:',
-        '  enabled: false',
-        `  dir: ${cacheDir}`,
-        'resilience:',
-        '  retries: 0',
-        '  timeout_ms: 3000',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(config, emulatorResolverYaml(emu.info, `cache: { enabled: false, dir: ${JSON.stringify(cacheDir)} }`, 'resilience: { retries: 0, timeout_ms: 3000 }'));
     const service = path.join(dir, 'rotating.json');
     writeFileSync(service, JSON.stringify({ secrets: { TOKEN: 'watch-token' }, target_command: [process.execPath, SERVER] }));
     transport = new StdioClientTransport({

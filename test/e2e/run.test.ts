@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { REPO_ROOT, baseEnv, dockerAvailable, makeDockerConfig, runDocker, type DockerConfig, type RunResult } from '../helpers/binary.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const CI = !!process.env.CI;
@@ -47,26 +47,7 @@ describe('docker vaultmcp run (built binary via docker)', { skip }, () => {
     dc = makeDockerConfig();
     dir = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-run-e2e-'));
     home = path.join(dir, 'home');
-    config = file(
-      'resolver.yaml',
-      [
-        'vault:',
-        `  region: ${emu.info.region}`,
-        `  vault_id: ${emu.info.vaultId}`,
-        `  compartment_id: ${emu.info.compartmentId}`,
-        `  endpoint: ${emu.info.endpoint}`,
-        'auth:',
-        '  method: api_key',
-        `  config_file: ${emu.info.ociConfigFile}`,
-        `  profile: ${emu.info.profile}`,
-        'cache:',
-        '  enabled: false',
-        'resilience:',
-        '  retries: 0',
-        '  timeout_ms: 3000',
-        '',
-      ].join('\n'),
-    );
+    config = file('resolver.yaml', emulatorResolverYaml(emu.info, 'cache: { enabled: false }', 'resilience: { retries: 0, timeout_ms: 3000 }'));
     file('everything.json', {
       description: 'server-everything, local install',
       secrets: { EVERYTHING_API_KEY: { secret_name: 'everything-api-key', environment: { production: 'everything-api-key-prod' } } },

@@ -121,3 +121,17 @@ export function quietSdkRetryWarnings(): void {
     original(...args);
   };
 }
+
+/**
+ * A resolver.yaml for `info`'s emulator: its vault (region, vault, compartment, key, endpoint) and its API-key
+ * profile, then `extra` (YAML lines such as `cache: { enabled: false }`), so tests state only what they vary.
+ * @returns the YAML text, ending in a newline
+ */
+export function emulatorResolverYaml(info: EmulatorInfo, ...extra: string[]): string {
+  return [
+    `vault: { region: ${info.region}, vault_id: ${info.vaultId}, compartment_id: ${info.compartmentId}, key_id: ${info.keyId}, endpoint: ${info.endpoint} }`,
+    `auth: { method: api_key, config_file: ${JSON.stringify(info.ociConfigFile)}, profile: ${info.profile} }`,
+    ...extra,
+    '',
+  ].join('\n');
+}

@@ -9,7 +9,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestEmulator } from './emulator.js';
+import { emulatorResolverYaml, type TestEmulator } from './emulator.js';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const STANDIN = path.join(REPO, 'test/fixtures/docker-mcp/docker-mcp.mjs');
@@ -64,24 +64,7 @@ export function makeGatewayWorld(emu?: TestEmulator): GatewayWorld {
   const resolverConfig = file(
     'resolver.yaml',
     emu
-      ? [
-          'vault:',
-          `  region: ${emu.info.region}`,
-          `  vault_id: ${emu.info.vaultId}`,
-          `  compartment_id: ${emu.info.compartmentId}`,
-          `  key_id: ${emu.info.keyId}`,
-          `  endpoint: ${emu.info.endpoint}`,
-          'auth:',
-          '  method: api_key',
-          `  config_file: ${emu.info.ociConfigFile}`,
-          `  profile: ${emu.info.profile}`,
-          'cache:',
-          '  enabled: false',
-          'resilience:',
-          '  retries: 0',
-          '  timeout_ms: 20000',
-          '',
-        ].join('\n')
+      ? emulatorResolverYaml(emu.info, 'cache: { enabled: false }', 'resilience: { retries: 0, timeout_ms: 20000 }')
       : 'cache:\n  enabled: false\n',
   );
   return {

@@ -22,7 +22,7 @@ import { LeakGuard, type GuardEvent } from '../../src/core/guard/index.js';
 import { base64Core } from '../../src/core/guard/forms.js';
 import { launch, type SignalSource } from '../../src/core/launcher/launch.js';
 import { cliBundle } from '../helpers/cli-bundle.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const LEAKY = path.join(ROOT, 'test/fixtures/servers/leaky-server.mjs');
@@ -91,23 +91,7 @@ describe('leak guard through `run` with server-everything and the MCP SDK client
     dir = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-guard-'));
     auditFile = path.join(dir, 'state', 'audit.jsonl');
     config = path.join(dir, 'resolver.yaml');
-    writeFileSync(
-      config,
-      [
-        'vault:',
-        `  region: ${emu.info.region}`,
-        `  vault_id: ${emu.info.vaultId}`,
-        `  compartment_id: ${emu.info.compartmentId}`,
-        `  endpoint: ${emu.info.endpoint}`,
-        'auth:',
-        `  config_file: ${emu.info.ociConfigFile}`,
-        `  profile: ${emu.info.profile}`,
-        'cache: { enabled: false }',
-        'resilience: { retries: 0, timeout_ms: 3000 }',
-        `audit: { file: ${JSON.stringify(auditFile)} }`,
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(config, emulatorResolverYaml(emu.info, 'cache: { enabled: false }', 'resilience: { retries: 0, timeout_ms: 3000 }', `audit: { file: ${JSON.stringify(auditFile)} }`));
     writeFileSync(
       path.join(dir, 'everything.json'),
       JSON.stringify({ secrets: { EVERYTHING_API_KEY: 'everything-api-key' }, target_command: [process.execPath, EVERYTHING, 'stdio'] }),

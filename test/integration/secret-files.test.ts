@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { materialiseSecretFiles, sweepLeftovers } from '../../src/core/launcher/secret-files.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { cliBundle } from '../helpers/cli-bundle.js';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
+import { emulatorResolverYaml, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const LEAKY = path.join(ROOT, 'test/fixtures/servers/leaky-server.mjs');
@@ -88,21 +88,7 @@ describe('file secrets through `run`: present while the server runs, gone after 
     dir = mkdtempSync(path.join(os.tmpdir(), 'vaultmcp-files-run-'));
     runtime = mkdtempSync('/dev/shm/vaultmcp-test-runtime-');
     config = path.join(dir, 'resolver.yaml');
-    writeFileSync(
-      config,
-      [
-        'vault:',
-        `  region: ${emu.info.region}`,
-        `  vault_id: ${emu.info.vaultId}`,
-        `  endpoint: ${emu.info.endpoint}`,
-        'auth:',
-        `  config_file: ${emu.info.ociConfigFile}`,
-        `  profile: ${emu.info.profile}`,
-        'cache: { enabled: false }',
-        'audit: { file: false }',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(config, emulatorResolverYaml(emu.info, 'cache: { enabled: false }', 'audit: { file: false }'));
     writeFileSync(
       path.join(dir, 'gcp.json'),
       JSON.stringify({

@@ -310,7 +310,11 @@ function spawnFailure(err: NodeJS.ErrnoException, command: string, file: string)
   return new VaultMcpError(`cannot start ${command} (${err.code ?? 'error'})`, { exitCode: 1 });
 }
 
-function safeKill(child: ChildProcess, signal: NodeJS.Signals, group: boolean): void {
+/**
+ * Sends `signal` to the child, or to its whole process group when `group` (POSIX; falls back to the child).
+ * Never throws (the child may be gone).
+ */
+export function safeKill(child: ChildProcess, signal: NodeJS.Signals, group: boolean): void {
   try {
     if (group && child.pid) process.kill(-child.pid, signal);
     else child.kill(signal);

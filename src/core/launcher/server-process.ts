@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { CommandNotFoundError, VaultMcpError } from '../errors.js';
 import { EXIT_NOT_EXECUTABLE } from './executable.js';
+import { safeKill } from './launch.js';
 import { startWatchdog } from './watchdog.js';
 
 /**
@@ -83,6 +84,15 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       hasExited = true;
+      // on every exit path, what is left of its process group (workers it started) goes too: SIGTERM now, SIGKILL
+      // after the stop timeout; then the watchdog can stand down
+      if (posix) {
+        safeKill(child, 'SIGTERM', true);
+        setTimeout(() => {
+          killGroup(child, posix);
+          watchdog?.disarm();
+        }, options.watchdog?.stopTimeoutMs ?? 2000).unref();
+      }
       resolve({ code, signal });
     });
   });
@@ -95,7 +105,7 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
       return hasExited;
     },
     signal: (signal) => {
-      if (!hasExited) kill(child, signal, false);
+      if (!hasExited) safeKill(child, signal, false);
     },
     stop: async ({ termAfterMs = 0, killAfterMs = 2000 } = {}) => {
       child.stdin!.end();
@@ -106,8 +116,8 @@ export async function startServerProcess(options: StartServerOptions): Promise<S
       const timers: NodeJS.Timeout[] = [];
       timers.push(
         setTimeout(() => {
-          kill(child, 'SIGTERM', false);
-          timers.push(setTimeout(() => kill(child, 'SIGKILL', posix), killAfterMs).unref());
+          safeKill(child, 'SIGTERM', false);
+          timers.push(setTimeout(() => safeKill(child, 'SIGKILL', posix), killAfterMs).unref());
         }, termAfterMs).unref(),
       );
       await exited;
@@ -125,18 +135,5 @@ function killGroup(child: ChildProcess, posix: boolean): void {
     process.kill(-child.pid, 'SIGKILL');
   } catch {
     /* the group is empty */
-  }
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals, group: boolean): void {
-  try {
-    if (group && child.pid) process.kill(-child.pid, signal);
-    else child.kill(signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
   }
 }

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { LineFilterStream, type MessageFilter } from '../launcher/filters.js';
+import type { ServerProcess } from '../launcher/server-process.js';
 
 /**
  * A relay for one MCP session over stdio that can move the session to a new server process without the client
@@ -26,16 +27,8 @@ import { LineFilterStream, type MessageFilter } from '../launcher/filters.js';
  * and the old server keeps the session.
  */
 
-/** What the relay needs of a server process (core/launcher/server-process.ts provides it). */
-export interface SessionServer {
-  readonly pid: number;
-  readonly stdin: Writable;
-  readonly stdout: Readable;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly hasExited: boolean;
-  signal(signal: NodeJS.Signals): void;
-  stop(options?: { termAfterMs?: number; killAfterMs?: number }): Promise<void>;
-}
+/** What the relay needs of a server process: core/launcher/server-process.ts's (tests pass in-process ones). */
+export type SessionServer = Pick<ServerProcess, 'pid' | 'stdin' | 'stdout' | 'exited' | 'hasExited' | 'signal' | 'stop'>;
 
 /** Timer functions (injectable so tests move time instead of waiting for it). */
 export interface Timers {
