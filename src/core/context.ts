@@ -34,6 +34,21 @@ export function processContext(): AppContext {
   };
 }
 
+/**
+ * This process's environment as native code sees it, for the keychain's D-Bus fallback (core/session-bus.ts):
+ * the variables, our uid, and the one place that changes the environment (libdbus reads it with getenv).
+ */
+export interface ProcessEnvironment {
+  env: NodeJS.ProcessEnv;
+  /** -1 where there are no uids (Windows). */
+  uid: number;
+}
+
+/** The running process's {@link ProcessEnvironment}. */
+export function processEnvironment(): ProcessEnvironment {
+  return { env: process.env, uid: process.getuid?.() ?? -1 };
+}
+
 /** Writes one line to stderr, prefixed so users can tell our messages from the MCP server's. */
 export function warn(ctx: Pick<AppContext, 'stderr'>, message: string): void {
   ctx.stderr.write(`vaultmcp: ${message}\n`);

@@ -1,3 +1,4 @@
+import { processEnvironment, type ProcessEnvironment } from './context.js';
 import { ExitCode, VaultMcpError } from './errors.js';
 import type { PassphraseLookup } from './vault/auth.js';
 
@@ -91,13 +92,14 @@ export const BUSY_RETRY_BUDGET_MS = 5000;
  * @param options.addon the keyring addon (tests); default @napi-rs/keyring, imported here
  * @param options.sleep waits between retries (tests); default setTimeout
  * @param options.now monotonic clock in ms for the retry budget (tests); default performance.now
+ * @param options.processEnv the environment the D-Bus fallback reads and sets (tests); default this process's
  */
 export async function openKeychain(
-  options: { platform?: NodeJS.Platform; addon?: KeyringAddon; sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
+  options: { platform?: NodeJS.Platform; addon?: KeyringAddon; sleep?: (ms: number) => Promise<void>; now?: () => number; processEnv?: ProcessEnvironment } = {},
 ): Promise<Keychain> {
   const platform = options.platform ?? process.platform;
   // Started by an MCP client, we get no DBUS_SESSION_BUS_ADDRESS: find the user bus first (core/session-bus.ts).
-  if (platform === 'linux' && process.platform === 'linux') await useUserSessionBus();
+  if (platform === 'linux' && process.platform === 'linux') await useUserSessionBus(options.processEnv ?? processEnvironment());
   const now = options.now ?? (() => performance.now());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let addon: KeyringAddon | undefined = options.addon;
@@ -230,10 +232,10 @@ function busText(text: string): string {
  * Points libdbus at the user's session bus (`$XDG_RUNTIME_DIR/bus`, else `/run/user/UID/bus`) when this process has
  * no DBUS_SESSION_BUS_ADDRESS, before the addon connects. Never throws; without a bus the keychain reports `no_dbus`.
  */
-async function useUserSessionBus(): Promise<void> {
+async function useUserSessionBus(proc: ProcessEnvironment): Promise<void> {
   const { sessionBusFallback, setNativeEnv } = await import('./session-bus.js');
-  const address = sessionBusFallback({ env: process.env, uid: process.getuid?.() ?? -1 });
-  if (address) await setNativeEnv('DBUS_SESSION_BUS_ADDRESS', address);
+  const address = sessionBusFallback({ env: proc.env, uid: proc.uid });
+  if (address) await setNativeEnv(proc.env, 'DBUS_SESSION_BUS_ADDRESS', address);
 }
 
 let shared: Promise<Keychain> | undefined;

@@ -64,12 +64,13 @@ export function escapeDbusValue(value: string): string {
 
 /**
  * Sets a variable in this process's real environment, where native code (libdbus's getenv) sees it. Node's
- * `process.env` setter calls setenv(3); Bun's does not (checked with Bun 1.4.5: the addon still saw no address),
+ * environment-object setter calls setenv(3); Bun's does not (checked with Bun 1.4.5: the addon still saw no address),
  * so under Bun the libc setenv is called through bun:ffi as well.
+ * @param env the process's environment object (core/context.ts processEnvironment)
  * @returns true when the native environment was updated (or Node did it), false when it could not be
  */
-export async function setNativeEnv(name: string, value: string): Promise<boolean> {
-  process.env[name] = value;
+export async function setNativeEnv(env: NodeJS.ProcessEnv, name: string, value: string): Promise<boolean> {
+  env[name] = value;
   if (typeof (globalThis as { Bun?: unknown }).Bun === 'undefined') return true;
   try {
     const ffi = (await import('bun:ffi' as string)) as {
