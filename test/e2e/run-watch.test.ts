@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -141,6 +141,16 @@ describe('run --watch: live rotation under one client session (built binary)', (
       }
     }, 'the run to exit');
     assert.equal(existsSync(path.join(cacheDir, 'watchers', `${pid}.json`)), false);
+    // the audit trail: each server's start with the version it got, each exit with its own pid, every switch
+    const audit = path.join(dir, 'home', '.local', 'state', 'oci-vault-mcp', 'audit.jsonl');
+    await waitUntil(() => existsSync(audit) && readFileSync(audit, 'utf8').split('\n').filter((l) => l.includes('"exit"')).length === 4, 'four exit records');
+    const records = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; pid?: number; message?: string; variables?: Array<{ version?: number }> });
+    const starts = records.filter((r) => r.event === 'start');
+    assert.deepEqual(starts.map((r) => r.variables![0]!.version), [1, 2, 3, 4]); // 4: the server that died at start
+    assert.deepEqual(new Set(records.filter((r) => r.event === 'exit').map((r) => r.pid)), new Set(starts.map((r) => r.pid)));
+    assert.equal(records.filter((r) => r.event === 'rotation' && /switched from pid/.test(r.message!)).length, 2);
+    assert.equal(records.filter((r) => r.event === 'rotation' && /was not used/.test(r.message!)).length, 1);
+    for (const v of [V1, V2, V3]) assert.ok(!readFileSync(audit, 'utf8').includes(v), 'a value in the audit trail');
     const gone = await runBinary(['run', '--reload', String(pid), '--config', config], { env: env() });
     assert.equal(gone.code, 2);
     assert.match(gone.stderr, /is not a running `docker vaultmcp run --watch`/);

@@ -156,7 +156,7 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
           guardMode: protection.guardMode,
           onGuardEvent: protection.onGuardEvent,
           started: (pid, next) => protection.started(pid, next),
-          exited: (code, signal, exitCode) => protection.exited(code, signal, exitCode),
+          exited: (code, signal, exitCode, pid) => protection.exited(code, signal, exitCode, pid),
           note: (message) => protection.audit({ event: 'rotation', message }),
         },
         ...deps.watch,
@@ -217,7 +217,8 @@ interface Protection {
   audit(record: DistributiveOmit<AuditRecord, 'time' | 'service' | 'environment' | 'run_pid'>): void;
   /** Records a server's start: `next` is the resolution it was started with (default the run's first one). */
   started(pid: number, next?: ResolutionReport): void;
-  exited(code: number | null, signal: NodeJS.Signals | null, exitCode: number): void;
+  /** Records a server's exit; `pid` defaults to the last server started. */
+  exited(code: number | null, signal: NodeJS.Signals | null, exitCode: number, pid?: number): void;
   /** Removes file secrets and flushes the audit trail; never throws. */
   cleanup(): Promise<void>;
 }
@@ -311,8 +312,9 @@ async function prepareProtection(
   };
   const guard = createLeakGuard({ secrets: report.secrets.map((s) => ({ envVar: s.envVar, value: s.value })), mode, onEvent: onGuardEvent });
 
-  let startedAt = 0;
-  let pid = 0;
+  /** Start time by server pid (a watched run starts several); the last one started is the default for exited(). */
+  const startedAt = new Map<number, number>();
+  let lastPid = 0;
   return {
     variables,
     ...(guard ? { guard } : {}),
@@ -327,8 +329,8 @@ async function prepareProtection(
     audit,
     started(p, next) {
       const r = next ?? report;
-      pid = p;
-      startedAt = ctx.now();
+      lastPid = p;
+      startedAt.set(p, ctx.now());
       audit({
         event: 'start',
         pid: p,
@@ -343,8 +345,10 @@ async function prepareProtection(
         })),
       });
     },
-    exited(_code, signal, exitCode) {
-      audit({ event: 'exit', pid, exit_code: exitCode, ...(signal ? { signal } : {}), duration_ms: Math.max(0, ctx.now() - startedAt) });
+    exited(_code, signal, exitCode, p = lastPid) {
+      const since = startedAt.get(p) ?? ctx.now();
+      startedAt.delete(p);
+      audit({ event: 'exit', pid: p, exit_code: exitCode, ...(signal ? { signal } : {}), duration_ms: Math.max(0, ctx.now() - since) });
     },
     async cleanup() {
       for (const c of cleanups) await c().catch(() => {});

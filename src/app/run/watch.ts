@@ -59,7 +59,7 @@ export interface WatchProtection {
   onGuardEvent: (event: GuardEvent) => void;
   /** A server started with `next`'s values. */
   started(pid: number, next: ResolutionReport): void;
-  exited(code: number | null, signal: NodeJS.Signals | null, exitCode: number): void;
+  exited(code: number | null, signal: NodeJS.Signals | null, exitCode: number, pid: number): void;
   /** A values-free line for the audit trail (a switch, or a switch that did not happen). */
   note(message: string): void;
 }
@@ -128,7 +128,7 @@ export async function runWatched(ctx: AppContext, plan: RunPlan, report: Resolut
       });
       protection?.started(server.pid, secrets);
       void server.exited.then(async (exit) => {
-        protection?.exited(exit.code, exit.signal, exitCodeOf(exit.code, exit.signal));
+        protection?.exited(exit.code, exit.signal, exitCodeOf(exit.code, exit.signal), server.pid);
         await runDir.remove();
         await prepared.cleanup().catch(() => {});
       });
