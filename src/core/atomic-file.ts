@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -45,4 +45,17 @@ export function atomicTempName(base: string, pid = process.pid): string {
 /** True for a file name `atomicTempName` makes (a leftover when its writer died between create and rename). */
 export function isAtomicTempName(name: string): boolean {
   return /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(name);
+}
+
+/**
+ * Whether anything (a file, directory, or even a dangling symlink) is at `p`: lstat, so a link is not followed.
+ * @returns false for ENOENT and any other lstat failure
+ */
+export async function pathExists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
-import { chmod, copyFile, lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../core/atomic-file.js';
+import { pathExists, writeFileAtomic } from '../../core/atomic-file.js';
 import type { ClientId, ClientPlace, ClientScope, ClientSpec } from '../../core/clients/catalog.js';
 import { CLIENTS, isClientId, isSecretVariable } from '../../core/clients/catalog.js';
 import type { AppContext } from '../../core/context.js';
@@ -77,7 +77,7 @@ export async function backupClientFile(ctx: Pick<AppContext, 'env' | 'homeDir' |
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const stamp = new Date(ctx.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   let target = path.join(dir, `${client}-${path.basename(file)}-${stamp}`);
-  for (let i = 2; await exists(target); i++) target = path.join(dir, `${client}-${path.basename(file)}-${stamp}-${i}`);
+  for (let i = 2; await pathExists(target); i++) target = path.join(dir, `${client}-${path.basename(file)}-${stamp}-${i}`);
   await copyFile(file, target);
   await chmod(target, 0o600); // our own new file
   return target;
@@ -122,11 +122,3 @@ export function maskCredentials(text: string, knownSecretVars?: ReadonlySet<stri
   );
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}

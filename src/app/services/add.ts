@@ -1,6 +1,5 @@
-import { lstat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../core/atomic-file.js';
+import { pathExists, writeFileAtomic } from '../../core/atomic-file.js';
 import type { AppContext } from '../../core/context.js';
 import { UsageError } from '../../core/errors.js';
 import { parseServiceText, serviceDirs, type ServiceFile } from '../../core/config/services/index.js';
@@ -49,7 +48,7 @@ export async function addService(
   let replaced = false;
   for (const ext of ['.json', '.yaml', '.yml']) {
     const existing = path.join(dir, options.name + ext);
-    if (!(await exists(existing))) continue;
+    if (!(await pathExists(existing))) continue;
     if (!options.force) throw new UsageError(`service '${options.name}' already exists: ${existing}`, 'pick another name, or replace it with --force');
     if (ext !== '.json') throw new UsageError(`service '${options.name}' is defined in ${existing}`, 'edit that file, or remove it first');
     replaced = true;
@@ -66,11 +65,3 @@ export async function addService(
   return { name: options.name, file, definition: definition as ServiceFile, replaced };
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
