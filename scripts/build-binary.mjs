@@ -10,6 +10,8 @@
  * A cross build fails (exit 1) when the target's `@napi-rs/keyring-*` package is not installed: `npm run
  * build:release` (scripts/build-release.mjs) fetches and verifies those from the npm registry first.
  *
+ * The build runs `bun scripts/bun-compile.mjs` (Bun.build, the JavaScript API of `bun build`, with the options of
+ * the flags below and one bundler plugin that makes three modules of the OCI SDK load on first use).
  * Why each flag (see docs/packaging.md and ../shared/reference/packaging.md):
  *   --compile --minify --bytecode   one ELF/Mach-O/PE file; bytecode halves start-up (29 ms vs 96 ms `--help`)
  *   --format=esm                    --bytecode with the default CJS output fails on top-level await (yoga, ink)
@@ -35,7 +37,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const DIST = path.join(root, 'dist');
 const HOST_OUT = path.join(DIST, 'docker-vaultmcp');
 /** Inputs whose change makes the binary stale. */
-const INPUTS = ['src', 'configs', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build-binary.mjs'];
+const INPUTS = ['src', 'configs', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build-binary.mjs', 'scripts/bun-compile.mjs'];
 /** Targets Bun can cross-compile to from Linux (the runtimes come from the npm registry). */
 const TARGETS = {
   'bun-linux-x64': ['linux', 'x64', 'gnu'],
@@ -106,22 +108,17 @@ function build(outfile, target) {
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir);
   const tmp = path.join(tmpDir, `docker-vaultmcp${target?.startsWith('bun-windows') ? '.exe' : ''}`);
-  const cmd = [
-    'build', 'src/main.ts', '--compile', '--minify', '--bytecode', '--format=esm', '--splitting',
-    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig',
-    '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json',
-    // Bun inlines a CommonJS module's __dirname as the build machine's absolute path (oclif has a few): a
-    // Linux path in a Windows binary, and a byte difference between two build directories. Inside the
-    // executable every module lives under /$bunfs/root, so that is what __dirname is made to say.
-    '--define=__dirname="/$bunfs/root"',
+  // scripts/bun-compile.mjs runs Bun.build with the options of the flags above (the JavaScript API, for its plugin)
+  const options = {
+    outfile: tmp,
+    ...(target ? { target } : {}),
     // JIT tier-up thresholds ×10 at start: a launch is one-shot code, and JIT threads compiling it compete with
     // the MCP server's start for 2 cores; `run` restores the normal policy once the server has answered
     // (src/cli/run-command.ts). Measured in bench/RESULTS.md "Launch floor". VAULTMCP_JIT_POLICY overrides it
     // (bench experiments; 1 = Bun's default).
-    `--compile-jit-policy=${process.env.VAULTMCP_JIT_POLICY || '10'}`,
-    ...(target ? [`--target=${target}`] : []),
-    `--outfile=${tmp}`,
-  ];
+    jitPolicy: Number(process.env.VAULTMCP_JIT_POLICY || '10'),
+  };
+  const cmd = ['scripts/bun-compile.mjs', JSON.stringify(options)];
   const started = performance.now();
   const r = spawnSync(bunPath(), cmd, { cwd: root, encoding: 'utf8' });
   const ms = Math.round(performance.now() - started);

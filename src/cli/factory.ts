@@ -61,15 +61,15 @@ export function createFactory(ctx: AppContext): CommandFactory {
 
 /**
  * The context of the running process with stdin/stdout/stderr read from `process` on first use: in the Bun
- * binary the first of them builds Node's stream machinery (~12 ms of CPU), which `run`'s fast path overlaps with
- * the keychain's answer instead of paying before everything else.
- * @param onStdout called the first time stdout is touched (the fast path then knows it must flush it on exit)
+ * binary the first of them builds Node's stream machinery (~12 ms of CPU), which `run`'s fast path builds only once
+ * the MCP server is spawned (its set-up then overlaps the server's start).
+ * @param onUse called the first time a stream is touched (the fast path then knows to flush it on exit)
  */
-export function lazyProcessContext(onStdout: () => void = () => {}): AppContext {
+export function lazyProcessContext(onUse: (name: 'stdin' | 'stdout' | 'stderr') => void = () => {}): AppContext {
   const ctx = { env: process.env, cwd: process.cwd(), homeDir: process.env.HOME || os.homedir(), now: () => Date.now() };
   for (const name of ['stdin', 'stdout', 'stderr'] as const) {
     const get = () => {
-      if (name === 'stdout') onStdout();
+      onUse(name);
       return process[name];
     };
     Object.defineProperty(ctx, name, { get, enumerable: true, configurable: true });

@@ -12,13 +12,14 @@ import { parseRunArgv } from './run-flags.js';
 export async function fastRun(argv: readonly string[]): Promise<boolean> {
   const req = parseRunArgv(argv);
   if (!req) return false;
-  let stdoutUsed = false;
+  const used = new Set<string>();
   try {
-    await executeRun(lazyProcessContext(() => (stdoutUsed = true)), req);
+    await executeRun(lazyProcessContext((name) => used.add(name)), req);
   } catch (err) {
     const { renderError } = await import('./render-error.js');
+    used.add('stderr');
     process.exitCode = renderError(err, process.stderr);
   }
   const { flushAndExit } = await import('./exit.js');
-  return flushAndExit(Number(process.exitCode ?? 0), { stdout: stdoutUsed });
+  return flushAndExit(Number(process.exitCode ?? 0), { stdout: used.has('stdout'), stderr: used.has('stderr') });
 }

@@ -48,8 +48,10 @@ export function createOutput(io: { stdout: Writable; stderr: Writable; env?: Nod
     },
     async during(text, work, options = {}) {
       const promise = typeof work === 'function' ? work() : work;
+      // quiet first: reading io.stderr builds the stream (run's fast path builds it only once the server runs)
+      if (options.quiet) return promise;
       const stderr = io.stderr as TerminalStream;
-      if (options.quiet || !stderr.isTTY || io.env?.TERM === 'dumb') return promise;
+      if (!stderr.isTTY || io.env?.TERM === 'dumb') return promise;
       const stop = showProgress(stderr, text);
       try {
         return await promise;

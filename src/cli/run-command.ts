@@ -1,4 +1,5 @@
 import os from 'node:os';
+import pkg from '../../package.json' with { type: 'json' };
 import { prefetchCacheKey, requiredFailures, runService } from '../app/run/run.js';
 import type { RunRequest } from '../app/run/request.js';
 import type { AppContext } from '../core/context.js';
@@ -42,7 +43,14 @@ export async function executeRun(ctx: AppContext, req: RunRequest): Promise<void
     // `--test` on a terminal shows what it waits for; a plain run's stderr belongs to the MCP client's log
     const outcome = await out.during(`resolving the secrets of ${req.service}`, () => runService(ctx, req, {
       // CPU work the launch needs anyway (our stdio streams) runs while the keychain answers
-      keychainFor: (settings) => prefetchCacheKey(ctx, settings, () => void [ctx.stdin, ctx.stdout, ctx.stderr]),
+      keychainFor: (settings, answer) => prefetchCacheKey(ctx, settings, () => void [ctx.stdin, ctx.stdout, ctx.stderr], answer),
+      snapshot: {
+        executable: { path: process.execPath, version: pkg.version },
+        readKeychainKey: async () => {
+          const { CACHE_KEY_ACCOUNT, sharedKeychain } = await import('../core/keychain.js');
+          return (await sharedKeychain()).get(CACHE_KEY_ACCOUNT);
+        },
+      },
       onExitCleanup: (cleanup) => {
         process.once('exit', cleanup);
         return () => process.off('exit', cleanup);

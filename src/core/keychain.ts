@@ -48,10 +48,11 @@ export interface KeychainStatus {
 /** Keychain access for our service; every method may take ~10–20 ms (a D-Bus round trip on Linux). */
 export interface Keychain {
   /**
+   * @param options.fresh read the keychain itself, past any copy of the item (and renew the copy)
    * @returns the stored text, or undefined when there is no such item
    * @throws KeychainError when the keychain cannot be used (no D-Bus, locked…)
    */
-  get(account: string): Promise<string | undefined>;
+  get(account: string, options?: { fresh?: boolean }): Promise<string | undefined>;
   /** Stores `value` (replacing any). @throws KeychainError */
   set(account: string, value: string): Promise<void>;
   /** @returns true when an item was deleted, false when there was none. @throws KeychainError */
@@ -240,9 +241,71 @@ async function useUserSessionBus(proc: ProcessEnvironment): Promise<void> {
 
 let shared: Promise<Keychain> | undefined;
 
-/** One keychain per process (the addon loads once). */
+/**
+ * One keychain per process (the addon loads once). On Linux, in the executable, the cache key is read from its
+ * copy in the kernel keyring when there is one (core/kernel-keyring.ts): a cache hit then neither loads the addon
+ * nor talks to D-Bus. The Secret Service stays the source of truth (see {@link withCacheKeyCopy}).
+ */
 export function sharedKeychain(): Promise<Keychain> {
-  return (shared ??= openKeychain());
+  return (shared ??= openSharedKeychain());
+}
+
+async function openSharedKeychain(): Promise<Keychain> {
+  const copy = process.platform === 'linux' ? await cacheKeyCopy(processEnvironment()) : undefined;
+  if (!copy) return openKeychain();
+  let real: Promise<Keychain> | undefined;
+  return withCacheKeyCopy(() => (real ??= openKeychain()), copy);
+}
+
+/** Where the cache key's kernel copy for this process's Secret Service is, or undefined when there is none to use. */
+async function cacheKeyCopy(proc: ProcessEnvironment): Promise<CacheKeyCopy | undefined> {
+  const [{ openKernelKeyring, cacheKeyCopyDescription }, { sessionBusFallback }] = await Promise.all([
+    import('./kernel-keyring.js'),
+    import('./session-bus.js'),
+  ]);
+  const ring = await openKernelKeyring();
+  const bus = proc.env.DBUS_SESSION_BUS_ADDRESS || sessionBusFallback({ env: proc.env, uid: proc.uid });
+  if (!ring || !bus || proc.uid < 0) return undefined;
+  const description = cacheKeyCopyDescription(proc.uid, bus);
+  return { read: () => ring.read(description), write: (v) => void ring.write(description, v), remove: () => ring.remove(description) };
+}
+
+/** The cache key's copy outside the keychain (the kernel keyring); every method is quick and never throws. */
+export interface CacheKeyCopy {
+  read(): string | undefined;
+  write(value: string): void;
+  remove(): void;
+}
+
+/**
+ * A keychain whose {@link CACHE_KEY_ACCOUNT} reads are answered from `copy` when it has the key, and otherwise
+ * (or when asked for a `fresh` read) from the keychain `open` gives (opened only then), writing what it read into
+ * `copy`. Writing or deleting the cache key removes the copy first (the next read copies the keychain's value
+ * again); other accounts go to the keychain untouched. A copy that went stale (the item was changed by something
+ * else: the npm package under Node, a keyring tool) is caught by the cache's key check (cache/secret-cache.ts).
+ */
+export function withCacheKeyCopy(open: () => Promise<Keychain>, copy: CacheKeyCopy): Keychain {
+  return {
+    async get(account, options) {
+      if (account !== CACHE_KEY_ACCOUNT) return (await open()).get(account);
+      const copied = options?.fresh ? (copy.remove(), undefined) : copy.read();
+      if (copied) return copied;
+      const value = await (await open()).get(account);
+      if (value) copy.write(value);
+      return value;
+    },
+    async set(account, value) {
+      if (account === CACHE_KEY_ACCOUNT) copy.remove();
+      await (await open()).set(account, value);
+    },
+    async delete(account) {
+      if (account === CACHE_KEY_ACCOUNT) copy.remove();
+      return (await open()).delete(account);
+    },
+    async status() {
+      return (await open()).status();
+    },
+  };
 }
 
 /**

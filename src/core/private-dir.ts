@@ -1,4 +1,5 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { directoryChainProblem, processIdentity, type TrustIdentity, type TrustProblem } from './config/trust.js';
 
@@ -12,7 +13,7 @@ export async function privateDirProblem(dir: string, me: TrustIdentity = process
   if (me.uid === undefined) return undefined;
   let s;
   try {
-    s = await stat(dir);
+    s = statSync(dir); // see directoryChainProblem: one stat(2) of a directory, no thread-pool round trip
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return directoryChainProblem(path.dirname(dir), me);
     return { path: dir, reason: `unreadable (${(err as NodeJS.ErrnoException).code})`, fix: `check the permissions of ${dir}` };
@@ -42,9 +43,18 @@ export async function isPrivateDir(dir: string): Promise<boolean> {
 export async function ensurePrivateDir(dir: string): Promise<void> {
   const before = await privateDirProblem(dir);
   if (before) throw new PrivateDirError(before);
+  if (isDirectory(dir)) return; // there and private (checked above): nothing to create
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const after = await privateDirProblem(dir);
   if (after) throw new PrivateDirError(after);
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A directory we would use as private is not (someone else owns it or can write to it). */

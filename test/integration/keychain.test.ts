@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CACHE_KEY_ACCOUNT, lookupPassphraseFromKeychain, openKeychain, passphraseAccount } from '../../src/core/keychain.js';
-import { openSecretCacheDetailed } from '../../src/core/cache/secret-cache.js';
+import { KEY_CHECK_FILE, openSecretCacheDetailed } from '../../src/core/cache/secret-cache.js';
 import { quietSdkRetryWarnings, startTestEmulator, type TestEmulator } from '../helpers/emulator.js';
 import { resolverFixture, runResolveChild, type ResolverFixture } from '../helpers/resolver-fixture.js';
 
@@ -97,8 +97,11 @@ describe('OS keychain (real Secret Service)', () => {
       await first.cache!.put(parseSecretRef('kc-secret'), { value: 'kc-value-123', secretId: 'ocid1.vaultsecret.oc1.x.y', versionNumber: 1 });
       const second = await openSecretCacheDetailed(settings, { env: {}, now: Date.now }, { keychain: k });
       assert.equal((await second.cache!.get(parseSecretRef('kc-secret')))?.value, 'kc-value-123');
-      // a key file never exists on disk
-      assert.deepEqual((await readdir(dir)).filter((f) => !f.endsWith('.entry')), []);
+      // a key file never exists on disk: besides the entries, only the key check (an HMAC of the key, not the key)
+      assert.deepEqual((await readdir(dir)).filter((f) => !f.endsWith('.entry')), [KEY_CHECK_FILE]);
+      const check = (await readFile(path.join(dir, KEY_CHECK_FILE), 'utf8')).trim();
+      assert.match(check, /^[0-9a-f]{32}$/);
+      assert.ok(!stored!.includes(check) && !Buffer.from(stored!, 'base64').toString('hex').includes(check));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -77,6 +77,50 @@ describe('leak guard with a leaking fixture server (launch)', () => {
       ['server-to-client base64', 'server-to-client raw', 'stderr base64', 'stderr raw'],
     );
   });
+
+  it('the launcher takes its streams and the stderr redactor only once the server is spawned (run builds them then)', async () => {
+    const guard = new LeakGuard({ secrets: [{ envVar: 'API_TOKEN', value: TOKEN }], mode: 'redact' });
+    const order: string[] = [];
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    stdout.on('data', (b: Buffer) => out.push(b));
+    stderr.on('data', (b: Buffer) => err.push(b));
+    const result = await launch({
+      command: [process.execPath, LEAKY, 'leak', 'API_TOKEN'],
+      env: { PATH: process.env.PATH ?? '/usr/bin', API_TOKEN: TOKEN },
+      cwd: ROOT,
+      get stdin() {
+        order.push('stdin');
+        return stdin;
+      },
+      get stdout() {
+        order.push('stdout');
+        return stdout;
+      },
+      get stderr() {
+        order.push('stderr');
+        return stderr;
+      },
+      signals: new EventEmitter() as EventEmitter & SignalSource,
+      filters: [guard.serverToClient],
+      stderrFilter: () => (order.push('redactor'), guard.stderrRedactor()),
+      onEvent: (e) => {
+        if (e.type === 'spawned') {
+          order.push('spawned');
+          guard.prepare();
+        }
+      },
+    });
+    assert.equal(result.exitCode, 0);
+    assert.equal(order[0], 'spawned', `nothing read before the spawn: ${order.join(', ')}`);
+    assert.deepEqual(order.filter((o) => o === 'redactor'), ['redactor'], 'one redactor');
+    const all = Buffer.concat(out).toString('utf8') + Buffer.concat(err).toString('utf8');
+    assert.match(all, /\[REDACTED:API_TOKEN\]/);
+    assert.ok(!all.includes(TOKEN));
+  });
 });
 
 describe('leak guard through `run` with server-everything and the MCP SDK client', () => {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBreakerState, readBreakerFile } from '../../src/core/vault/breaker-state.js';
 import { VaultError } from '../../src/core/errors.js';
-import { createVaultPolicies, mapBounded, type VaultPolicyOptions } from '../../src/core/vault/policy.js';
+import { createVaultPolicies, type VaultPolicyOptions } from '../../src/core/vault/policy.js';
+import { mapBounded } from '../../src/core/map-bounded.js';
 import { listAll } from '../../src/core/vault/pager.js';
 import { deferred } from '../helpers/wait.js';
 

@@ -20,14 +20,13 @@ export function localChecks(state: DoctorState): DoctorCheck[] {
  * (core/config/trust.ts): a file someone else could write decides which command gets the secrets.
  */
 async function checkConfigTrust(state: DoctorState): Promise<CheckOutcome> {
-  const [{ readdir, stat: statPath }, path, { ownershipProblem, directoryChainProblem }, { userConfigDir, systemConfigDir }, { serviceDirs }] = await Promise.all([
+  const [{ readdir, stat: statPath }, path, { ownershipProblem, directoryChainProblem }, { settingsFileCandidates, serviceDirs }] = await Promise.all([
     import('node:fs/promises'),
     import('node:path'),
     import('../../core/config/trust.js'),
     import('../../core/config/paths.js'),
-    import('../../core/config/services/load.js'),
   ]);
-  const files = [path.join(userConfigDir(state.ctx), 'resolver.yaml'), path.join(systemConfigDir(state.ctx), 'resolver.yaml')];
+  const files = settingsFileCandidates(state.ctx).map((c) => c.file);
   for (const { dir } of serviceDirs(state.ctx)) {
     for (const entry of await readdir(dir).catch(() => [] as string[])) if (/\.(json|ya?ml)$/.test(entry)) files.push(path.join(dir, entry));
   }

@@ -2,6 +2,7 @@ import type { AppContext } from '../../core/context.js';
 import { UsageError } from '../../core/errors.js';
 import type { LoadedSettings, Settings } from '../../core/config/settings/index.js';
 import type { ServiceDefinition, ServiceSelection } from '../../core/config/services/index.js';
+import type { LoadedLaunchConfig, OnSettings, SnapshotAccess } from './launch-config.js';
 
 /**
  * What a launch of a service will be, before any secret is read: the settings, the service definition and its
@@ -32,6 +33,8 @@ export interface RunPlan {
   executable: string | Error;
   /** Lines for stderr (environment selection; settings warnings come with `onSettings`). Never values. */
   warnings: string[];
+  /** How the settings and service were obtained (launch-config.ts): from the launch snapshot, or the files. */
+  config: Pick<LoadedLaunchConfig, 'fromSnapshot' | 'keychainAnswer' | 'remember'>;
 }
 
 /**
@@ -41,28 +44,27 @@ export interface RunPlan {
  * @param options.settings already loaded settings (doctor, rotate --verify), instead of loading them here
  * @param options.onSettings called as soon as settings are known, before the service is (their warnings are
  *   the caller's to show; the fast path also starts the keychain read then)
+ * @param options.snapshot enables the launch snapshot (launch-config.ts): `run` from the CLI passes it
  * @throws ConfigError/UsageError (exit 2) for settings or service errors; the launcher's errors for a bad `cwd`
  */
 export async function planRun(
   ctx: AppContext,
   request: { service: string; env?: string; config?: string; cwd?: string; extraArgs?: readonly string[]; command?: readonly string[]; secrets?: readonly string[]; envFile?: string; secretFiles?: readonly string[] },
-  options: { settings?: LoadedSettings; onSettings?: (settings: LoadedSettings) => void } = {},
+  options: { settings?: LoadedSettings; onSettings?: OnSettings; snapshot?: SnapshotAccess } = {},
 ): Promise<RunPlan> {
-  const [{ loadSettings }, { loadService, selectEnvironment }] = await Promise.all([
-    import('../../core/config/settings/index.js'),
-    import('../../core/config/services/index.js'),
-  ]);
-  const settingsLoading = options.settings ? Promise.resolve(options.settings) : loadSettings(ctx, { configFile: request.config });
-  // run -- COMMAND: an in-memory service definition from --secret/--env-file (adhoc.ts), planned like any other
-  const serviceLoading = request.command
-    ? import('./adhoc.js').then(({ adhocService }) => adhocService(ctx, { command: request.command!, secrets: request.secrets, envFile: request.envFile }))
-    : request.secrets?.length || request.envFile
-      ? Promise.reject(adhocOnly())
-      : loadService(request.service, ctx);
-  serviceLoading.catch(() => {}); // reported below, after any settings error
-  const loaded = await settingsLoading;
-  options.onSettings?.(loaded);
-  const service = await serviceLoading;
+  // not services/index.js: on a snapshot hit nothing loads yaml or zod
+  const [{ loadLaunchConfig }, { selectEnvironment }] = await Promise.all([import('./launch-config.js'), import('../../core/config/services/select.js')]);
+  const config = await loadLaunchConfig(ctx, request, {
+    ...options,
+    // run -- COMMAND: an in-memory service definition from --secret/--env-file (adhoc.ts), planned like any other
+    serviceLoader: () =>
+      request.command
+        ? import('./adhoc.js').then(({ adhocService }) => adhocService(ctx, { command: request.command!, secrets: request.secrets, envFile: request.envFile }))
+        : request.secrets?.length || request.envFile
+          ? Promise.reject(adhocOnly())
+          : import('../../core/config/services/index.js').then(({ loadService }) => loadService(request.service, ctx)),
+  });
+  const { loaded, service } = config;
   let selection: ServiceSelection;
   try {
     selection = selectEnvironment(service, request.env ?? loaded.environment, { declared: loaded.settings.environments });
@@ -99,6 +101,7 @@ export async function planRun(
     baseOrigins: base.origin,
     executable,
     warnings: selection.warnings,
+    config: { fromSnapshot: config.fromSnapshot, ...(config.keychainAnswer ? { keychainAnswer: config.keychainAnswer } : {}), ...(config.remember ? { remember: config.remember } : {}) },
   };
 }
 

@@ -8,6 +8,7 @@ import type { ResolutionReport, Resolver, ResolverEvent } from '../../core/resol
 import type { GuardEvent, LeakGuardMode } from '../../core/guard/index.js';
 import type { AuditRecord } from '../../core/audit/audit-trail.js';
 import { planRun, withSecrets, type RunPlan } from './plan.js';
+import type { SnapshotAccess } from './launch-config.js';
 import type { RunRequest } from './request.js';
 
 /**
@@ -20,6 +21,8 @@ import type { RunRequest } from './request.js';
 export type RunEvent =
   /** A line for stderr: settings, environment selection, stale copies served, optional secrets left out, … */
   | { type: 'warning'; message: string }
+  /** Where the settings and service definition came from: the launch snapshot, or their files (for `--verbose`). */
+  | { type: 'config'; fromSnapshot: boolean }
   /** A start-up phase reached; `atMs` is ms since our process started (performance.now()). */
   | { type: 'phase'; name: 'settings' | 'service' | 'secrets' | 'spawned'; atMs: number }
   | { type: 'resolver'; event: ResolverEvent }
@@ -45,8 +48,13 @@ export type RunOutcome =
 /** Outside pieces the use-case takes (the fast path passes a keychain whose first read was started early). */
 export interface RunDependencies {
   onEvent?: (event: RunEvent) => void;
-  /** Starts reading the cache key early; called once settings are known. See {@link prefetchCacheKey}. */
-  keychainFor?: (settings: Settings) => Promise<Keychain> | undefined;
+  /**
+   * Starts reading the cache key early; called once settings are known, with the keychain's answer when the launch
+   * snapshot already read it. See {@link prefetchCacheKey}.
+   */
+  keychainFor?: (settings: Settings, keychainAnswer?: Promise<string | undefined>) => CacheKeyPrefetch | undefined;
+  /** Enables the launch snapshot (app/run/launch-config.ts): the settings and service without parsing them. */
+  snapshot?: SnapshotAccess;
   /** Test seams of `--watch` (timers, signals, grace periods). */
   watch?: Partial<Omit<import('./watch.js').WatchOptions, 'onLine' | 'intervalMs' | 'strict'>>;
   /**
@@ -80,21 +88,27 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
     throw new UsageError(`--leak-guard must be redact, block or off`, 'e.g. --leak-guard block');
   }
 
-  let keychain: Promise<Keychain> | undefined;
+  let prefetch: CacheKeyPrefetch | undefined;
   const plan = await planRun(ctx, request, {
-    onSettings: (loaded) => {
+    ...(deps.snapshot ? { snapshot: deps.snapshot } : {}),
+    onSettings: (loaded, known) => {
       for (const w of loaded.warnings) emit({ type: 'warning', message: w });
       phase('settings');
       // The cache key read is a D-Bus round trip: started now, it overlaps loading the service and the launcher.
-      keychain = deps.keychainFor?.(loaded.settings);
+      prefetch = deps.keychainFor?.(loaded.settings, known?.keychainAnswer);
     },
   });
+  // Written once the server has answered (or right away for --watch), off the start-up path; never for --test. The
+  // run waits for the write before it ends (a server that answers and exits at once).
+  let remembering: Promise<void> | undefined;
+  const rememberConfig = () => void (remembering ??= plan.config.remember?.(prefetch?.answer));
+  emit({ type: 'config', fromSnapshot: plan.config.fromSnapshot });
   for (const w of plan.warnings) emit({ type: 'warning', message: w });
   // A missing server is found before any vault call (exit 127), on the PATH the child will get.
   if (plan.executable instanceof Error && !request.test) throw plan.executable;
   phase('service');
 
-  const { report, resolver } = await resolvePlanSecrets(ctx, plan, request, await keychain, emit);
+  const { report, resolver } = await resolvePlanSecrets(ctx, plan, request, await prefetch?.keychain, emit);
   phase('secrets');
   const cleanups: Array<() => Promise<void>> = [];
   try {
@@ -142,6 +156,7 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
     };
     const watch = request.watch ?? (plan.service.watch ? {} : undefined);
     if (watch && resolver) {
+      rememberConfig();
       const { runWatched, DEFAULT_WATCH_INTERVAL_S } = await import('./watch.js');
       const intervalS = watch.intervalS ?? plan.service.watch?.interval ?? DEFAULT_WATCH_INTERVAL_S;
       emit({ type: 'watch', message: `watching ${report.secrets.length} secret(s) for new versions every ~${intervalS} s` });
@@ -167,25 +182,35 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
     const { createRunDirectory, launch } = await import('../../core/launcher/index.js');
     // A new empty private directory per launch (unless one was named): nothing another server left can run here.
     const runDir = await createRunDirectory({ dir: plan.workdir, fresh: plan.workdirFresh });
+    const guard = protection.guard;
     const result = await launch({
       command: plan.command,
       file: plan.executable as string,
       env: child.env,
       cwd: runDir.path,
-      stdin: ctx.stdin,
-      stdout: ctx.stdout,
-      ...(protection.guard
-        ? {
-            stderr: ctx.stderr,
-            stderrFilter: protection.guard.stderrRedactor(),
-            filters: [protection.guard.serverToClient],
-            inputFilters: [protection.guard.clientToServer],
-          }
-        : { stderr: 'inherit' as const }),
-      ...(request.stopTimeoutMs !== undefined ? { stopTimeoutMs: request.stopTimeoutMs } : {}),
+      // read by the launcher once the server is spawned (see LaunchOptions.stdin); no object spread here, which
+      // would call the getters now
+      get stdin() {
+        return ctx.stdin;
+      },
+      get stdout() {
+        return ctx.stdout;
+      },
+      get stderr() {
+        return guard ? ctx.stderr : ('inherit' as const);
+      },
+      stderrFilter: guard ? () => guard.stderrRedactor() : undefined,
+      filters: guard ? [guard.serverToClient] : [],
+      inputFilters: guard ? [guard.clientToServer] : [],
+      stopTimeoutMs: request.stopTimeoutMs,
       onEvent: (e) => {
-        if (e.type === 'first-output') revalidateSoon(1000);
+        if (e.type === 'first-output') {
+          revalidateSoon(1000);
+          rememberConfig();
+        }
         if (e.type === 'spawned') {
+          // the guard's matchers are compiled while the server starts (on the other core), before anything is relayed
+          guard?.prepare();
           phase('spawned');
           protection.started(e.pid);
         }
@@ -200,6 +225,7 @@ export async function runService(ctx: AppContext, request: RunRequest, deps: Run
   } finally {
     for (const c of cleanups) await c().catch(() => {});
     await resolver?.close().catch(() => {});
+    await remembering;
   }
 }
 
@@ -379,6 +405,8 @@ async function resolvePlanSecrets(
     const report = await resolver.resolve(specs, {
       offline: request.offline,
       refresh: request.refresh,
+      // the server does not wait for the disk; the resolver is closed (and its writes awaited) when the run ends
+      deferCacheWrites: true,
       onEvent: request.verbose ? (event) => emit({ type: 'resolver', event }) : undefined,
     });
     return { report, resolver };
@@ -400,37 +428,58 @@ export function requiredFailures(report: ResolutionReport): ResolutionError {
   );
 }
 
+/** The cache key's read, started early: the keychain for the resolver, and the keychain's answer itself. */
+export interface CacheKeyPrefetch {
+  /** The process keychain with its first cache-key read answered by {@link CacheKeyPrefetch.answer}. */
+  keychain: Promise<Keychain>;
+  /** The base64 key the keychain returned (undefined when it has none); rejects with the keychain's error. */
+  answer: Promise<string | undefined>;
+}
+
 /**
  * Starts reading the cache key from the OS keychain when the resolver is going to (cache enabled, no
  * VAULTMCP_CACHE_KEY; see openSecretCacheDetailed) and returns the process keychain with that first read answered
  * from the prefetch; undefined otherwise (the resolver then opens the keychain itself, if at all). A failed read is
  * not reported here: the cache reports it where it would have (its notice).
  * @param whileWaiting runs once the request is on its way (CPU work that can overlap the keychain's answer)
+ * @param answer the keychain's answer when it was already read (by the launch snapshot): not read again
  */
-export function prefetchCacheKey(ctx: Pick<AppContext, 'env'>, settings: Settings, whileWaiting: () => void = () => {}): Promise<Keychain> | undefined {
+export function prefetchCacheKey(
+  ctx: Pick<AppContext, 'env'>,
+  settings: Settings,
+  whileWaiting: () => void = () => {},
+  answer?: Promise<string | undefined>,
+): CacheKeyPrefetch | undefined {
   if (!settings.cache.enabled) return undefined;
   const fromEnv = ctx.env.VAULTMCP_CACHE_KEY;
   if (fromEnv !== undefined && fromEnv !== '') return undefined;
-  const prefetched = import('../../core/keychain.js').then(async ({ sharedKeychain, CACHE_KEY_ACCOUNT }) => {
-    const keychain = await sharedKeychain();
-    let first: Promise<string | undefined> | undefined = keychain.get(CACHE_KEY_ACCOUNT);
-    first.catch(() => {}); // consumed (and classified) by the cache; never unhandled
-    whileWaiting();
+  let answered!: (value: Promise<string | undefined>) => void;
+  const first = answer ?? new Promise<string | undefined>((resolve) => (answered = resolve));
+  first.catch(() => {}); // consumed (and classified) by the cache; never unhandled
+  const keychain = import('../../core/keychain.js').then(async ({ sharedKeychain, CACHE_KEY_ACCOUNT }) => {
+    const opened = await sharedKeychain();
+    if (!answer) {
+      answered(opened.get(CACHE_KEY_ACCOUNT));
+      whileWaiting();
+    }
+    let pending: Promise<string | undefined> | undefined = first;
     const wrapped: Keychain = {
-      ...keychain,
-      get(account) {
-        if (account === CACHE_KEY_ACCOUNT && first) {
-          const answer = first;
-          first = undefined; // later reads (the read-back after creating a key) go to the keychain
-          return answer;
+      ...opened,
+      get(account, options) {
+        if (account === CACHE_KEY_ACCOUNT && pending && !options?.fresh) {
+          const result = pending;
+          pending = undefined; // later reads (the read-back after creating a key) go to the keychain
+          return result;
         }
-        return keychain.get(account);
+        return opened.get(account, options);
       },
     };
     return wrapped;
   });
-  prefetched.catch(() => {});
-  return prefetched;
+  keychain.catch((err) => {
+    if (!answer) answered(Promise.reject(err));
+  });
+  return { keychain, answer: first };
 }
 
 function oneLine(s: string): string {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isAtomicTempName, writeFileAtomic } from '../atomic-file.js';
@@ -142,7 +143,7 @@ export async function openSecretCacheDetailed(
     keySource = 'env';
   } else {
     try {
-      key = await keyFromKeychain(options.keychain ?? (await sharedKeychain()));
+      key = await keyFromKeychain(options.keychain ?? (await sharedKeychain()), settings.cache.dir);
       keySource = 'keychain';
     } catch (err) {
       const e = classifyKeychainError(err);
@@ -185,9 +186,22 @@ export function parseCacheKey(text: string, name: string): Buffer {
   return bytes;
 }
 
-/** The keychain's cache key, created (32 random bytes) when missing or malformed. @throws KeychainError */
-async function keyFromKeychain(keychain: Keychain): Promise<Buffer> {
-  const stored = await keychain.get(CACHE_KEY_ACCOUNT);
+/**
+ * The keychain's cache key, created (32 random bytes) when missing or malformed, checked against the cache
+ * directory's key check ({@link KEY_CHECK_FILE}): a key that does not match it may come from a stale copy of the item
+ * (core/kernel-keyring.ts), so the keychain itself is read again, and its answer decides (and is recorded).
+ * @throws KeychainError
+ */
+async function keyFromKeychain(keychain: Keychain, dir: string): Promise<Buffer> {
+  let key = await readOrCreateKey(keychain);
+  const recorded = readKeyCheck(dir);
+  if (recorded !== undefined && recorded !== keyCheckOf(key)) key = await readOrCreateKey(keychain, { fresh: true });
+  if (recorded !== keyCheckOf(key)) await writeKeyCheck(dir, keyCheckOf(key));
+  return key;
+}
+
+async function readOrCreateKey(keychain: Keychain, options: { fresh?: boolean } = {}): Promise<Buffer> {
+  const stored = await keychain.get(CACHE_KEY_ACCOUNT, options);
   const decoded = stored ? Buffer.from(stored, 'base64') : undefined;
   if (decoded?.length === 32) return decoded;
   await keychain.set(CACHE_KEY_ACCOUNT, randomBytes(32).toString('base64'));
@@ -195,6 +209,34 @@ async function keyFromKeychain(keychain: Keychain): Promise<Buffer> {
   const winner = Buffer.from((await keychain.get(CACHE_KEY_ACCOUNT)) ?? '', 'base64');
   if (winner.length !== 32) throw new Error('Secret Service: no result found');
   return winner;
+}
+
+/**
+ * The key check of the keychain's cache key, in the cache directory: 32 hex characters of HMAC-SHA256(key, a fixed
+ * label). It tells which key the keychain held when a process last read it there, and reveals nothing of the key.
+ */
+export const KEY_CHECK_FILE = 'keychain-key.check';
+
+function keyCheckOf(key: Buffer): string {
+  return createHmac('sha256', key).update('docker-vaultmcp keychain key check v1', 'utf8').digest('hex').slice(0, 32);
+}
+
+function readKeyCheck(dir: string): string | undefined {
+  try {
+    const text = readFileSync(path.join(dir, KEY_CHECK_FILE), 'utf8').trim();
+    return /^[0-9a-f]{32}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeKeyCheck(dir: string, check: string): Promise<void> {
+  try {
+    await ensurePrivateDir(dir);
+    await writeFileAtomic(path.join(dir, KEY_CHECK_FILE), `${check}\n`, { mode: 0o600 });
+  } catch {
+    // only a stale copy's detection is at stake
+  }
 }
 
 /** What outside the reference decides which secret a reference means (endpoint, default vault). */

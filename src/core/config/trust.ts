@@ -1,4 +1,4 @@
-import { constants, readFileSync } from 'node:fs';
+import { constants, readFileSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -91,7 +91,9 @@ export async function directoryChainProblem(dir: string, me: TrustIdentity = pro
   if (me.uid === undefined) return undefined;
   let current = path.resolve(dir);
   for (;;) {
-    const s = await stat(current).catch(() => undefined);
+    // a synchronous stat(2) of a directory is quick on a local file system, and saves a thread-pool round trip per
+    // level, which adds up on every launch (bench/RESULTS.md "Launch at the floor")
+    const s = statIfExists(current);
     if (s) {
       const problem = ownershipProblem(current, s, true, me);
       if (problem) return problem;
@@ -175,6 +177,14 @@ export async function readTrustedConfigFile(
     return buf.subarray(0, total).toString('utf8');
   } finally {
     await handle.close().catch(() => {});
+  }
+}
+
+function statIfExists(p: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
   }
 }
 

@@ -48,12 +48,17 @@ const BACKSLASH_SLASH = Buffer.from('\\/');
  */
 export class LeakGuard {
   readonly mode: 'redact' | 'block';
-  /** Matches raw bytes (latin1 strings): pre-screen of messages, unparsable lines, stderr. */
-  private readonly bytes: LeakMatcher;
-  /** Cheap pre-screen of raw bytes in front of `bytes` (prefilter.ts). */
-  private readonly screen: SampledScreen;
-  /** Matches decoded JSON text. */
-  private readonly text: LeakMatcher;
+  /** The guarded values, longest first (their forms are computed with the matchers). */
+  private readonly values: readonly GuardedSecret[];
+  /** The compiled matchers, built by {@link prepare} or on first use (a few ms for the automatons). */
+  private matchers?: {
+    /** Matches raw bytes (latin1 strings): pre-screen of messages, unparsable lines, stderr. */
+    bytes: LeakMatcher;
+    /** Cheap pre-screen of raw bytes in front of `bytes` (prefilter.ts). */
+    screen: SampledScreen;
+    /** Matches decoded JSON text. */
+    text: LeakMatcher;
+  };
   private readonly emit: (e: GuardEvent) => void;
   private readonly pending = new Map<string, string>();
   /** The filter for messages from the server to the client. */
@@ -77,9 +82,7 @@ export class LeakGuard {
         // reporting never breaks the relay
       }
     };
-    const bytePatterns: GuardPattern[] = [];
-    const textPatterns: GuardPattern[] = [];
-    const guarded: string[] = [];
+    const values: GuardedSecret[] = [];
     const reportedShort = new Set<string>();
     // longest values first, so a value contained in another one does not own the longer one's patterns
     const ordered = [...options.secrets].filter((s) => s.value.length > 0).sort((a, b) => b.value.length - a.value.length);
@@ -89,16 +92,48 @@ export class LeakGuard {
         reportedShort.add(s.envVar);
         continue;
       }
-      guarded.push(s.envVar);
+      values.push(s);
+    }
+    this.values = values;
+    this.guarded = [...new Set(values.map((s) => s.envVar))];
+    this.serverToClient = { name: 'leak-guard:server-to-client', transform: (m) => this.fromServer(m) };
+    this.clientToServer = { name: 'leak-guard:client-to-server', transform: (m, ctx) => this.fromClient(m, ctx) };
+  }
+
+  /**
+   * Computes every form of every value and compiles the matchers now (else the first scan does). `run` calls it right after the server is spawned, so the
+   * work overlaps the server's own start-up instead of delaying it; nothing can be relayed before it returns, since
+   * the relay runs on this thread.
+   */
+  prepare(): void {
+    this.compiled();
+  }
+
+  private compiled(): NonNullable<LeakGuard['matchers']> {
+    if (this.matchers) return this.matchers;
+    const bytePatterns: GuardPattern[] = [];
+    const textPatterns: GuardPattern[] = [];
+    for (const s of this.values) {
       for (const f of byteForms(s.value)) bytePatterns.push({ ...f, envVar: s.envVar });
       for (const f of textForms(s.value)) textPatterns.push({ ...f, envVar: s.envVar });
     }
-    this.guarded = [...new Set(guarded)];
-    this.bytes = new LeakMatcher(bytePatterns);
-    this.screen = new SampledScreen(bytePatterns.map((p) => p.pattern));
-    this.text = new LeakMatcher(textPatterns);
-    this.serverToClient = { name: 'leak-guard:server-to-client', transform: (m) => this.fromServer(m) };
-    this.clientToServer = { name: 'leak-guard:client-to-server', transform: (m, ctx) => this.fromClient(m, ctx) };
+    return (this.matchers = {
+      bytes: new LeakMatcher(bytePatterns),
+      screen: new SampledScreen(bytePatterns.map((p) => p.pattern)),
+      text: new LeakMatcher(textPatterns),
+    });
+  }
+
+  private get bytes(): LeakMatcher {
+    return this.compiled().bytes;
+  }
+
+  private get screen(): SampledScreen {
+    return this.compiled().screen;
+  }
+
+  private get text(): LeakMatcher {
+    return this.compiled().text;
   }
 
   /** Bytes the stderr redactor holds back at most: the longest byte form − 1. */

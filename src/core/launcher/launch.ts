@@ -44,7 +44,11 @@ export interface LaunchOptions {
   env: Record<string, string>;
   /** Working directory of the child. */
   cwd: string;
-  /** Our stdin (the MCP client's requests), piped to the child. */
+  /**
+   * Our stdin (the MCP client's requests), piped to the child. This and `stdout` (and `stderr` when there is a
+   * `stderrFilter`) are read only once the child has been spawned: a getter may build them then (run does, so the
+   * ~ms of building Node's stdio streams overlap the server's start-up).
+   */
   stdin: Readable;
   /** Our stdout (to the MCP client); receives only the child's stdout through the filter chain. */
   stdout: Writable;
@@ -58,10 +62,11 @@ export interface LaunchOptions {
    */
   inputFilters?: readonly MessageFilter[];
   /**
-   * A byte-stream transform for the child's stderr (the leak guard's redactor). When given, the child's stderr is
-   * piped through it to `stderr` (which must then be a stream) and it is ended and drained when the child exits.
+   * A byte-stream transform for the child's stderr (the leak guard's redactor), or a factory called once the child
+   * is spawned. When given, the child's stderr is piped through it to `stderr` (which must then be a stream) and it
+   * is ended and drained when the child exits.
    */
-  stderrFilter?: Transform;
+  stderrFilter?: Transform | (() => Transform);
   /** Signal source; default `process`. */
   signals?: SignalSource;
   /** After our stdin ends, ms before SIGTERM if the child has not exited; default 2000. */
@@ -140,7 +145,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       cwd: options.cwd,
       env,
       argv0: command,
-      stdio: ['pipe', 'pipe', options.stderr === 'inherit' && !options.stderrFilter ? 'inherit' : 'pipe'],
+      stdio: ['pipe', 'pipe', !options.stderrFilter && options.stderr === 'inherit' ? 'inherit' : 'pipe'],
       detached: posix,
       windowsHide: true,
     });
@@ -204,8 +209,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   child.stdout!.pipe(filter).pipe(options.stdout, { end: false });
 
   let stderrDone: Promise<void> = Promise.resolve();
-  if (options.stderrFilter) {
-    const redactor = options.stderrFilter;
+  // a factory is called only now, after the spawn (its stream's set-up then overlaps the server's start-up)
+  const redactor = typeof options.stderrFilter === 'function' ? options.stderrFilter() : options.stderrFilter;
+  if (redactor) {
     stderrDone = new Promise<void>((resolve) => {
       redactor.once('end', resolve);
       redactor.once('error', resolve);
@@ -266,9 +272,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       drainTimer = setTimeout(() => {
         child.stdout!.destroy();
         filter.end();
-        if (options.stderrFilter) {
+        if (redactor) {
           child.stderr!.destroy();
-          options.stderrFilter.end();
+          redactor.end();
         }
         resolve();
       }, drainTimeoutMs);

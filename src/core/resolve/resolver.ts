@@ -7,7 +7,8 @@ import { ConfigError, ResolutionError, VaultError, type VaultFailureKind } from 
 import type { Keychain } from '../keychain.js';
 import type { VaultAccess, VaultClients } from '../vault/access.js';
 import type { FetchedSecretBundle } from '../vault/bundle-reader.js';
-import { createVaultPolicies, mapBounded, type VaultPolicies, type VaultPolicyOptions } from '../vault/policy.js';
+import { mapBounded } from '../map-bounded.js';
+import type { VaultPolicies, VaultPolicyOptions } from '../vault/policy.js';
 import type { SecretRef } from '../vault/refs.js';
 import type { SecretSpec } from '../config/services/index.js';
 import type { Settings } from '../config/settings/index.js';
@@ -86,6 +87,11 @@ export interface ResolveOptions {
   offline?: boolean;
   /** Skip cache reads (always ask the vault); results are still written. */
   refresh?: boolean;
+  /**
+   * Return as soon as the values are known and write their cache entries in the background (`run`: the server need
+   * not wait for the disk); `close()` and the next `resolve` wait for those writes. Default: written before returning.
+   */
+  deferCacheWrites?: boolean;
   /** Progress for `--verbose`: per-secret timing, attempts, retries, breaker changes. Must not throw. */
   onEvent?: (e: ResolverEvent) => void;
 }
@@ -123,7 +129,7 @@ export interface Resolver {
    *   open, …); never throws
    */
   currentVersions(report: ResolutionReport, specs: readonly SecretSpec[]): Promise<{ changed: VersionChange[]; failed: number }>;
-  /** Waits for pending state writes (the shared breaker file). Never throws. */
+  /** Waits for pending writes (cache entries of the last resolve, the shared breaker file). Never throws. */
   close(): Promise<void>;
 }
 
@@ -150,7 +156,8 @@ export interface ResolverOverrides {
 
 /**
  * Creates a resolver for `settings`. Opens the cache (keychain lookup; a missing keychain becomes one warning in the
- * first report) and the shared breaker state; does not load the OCI SDK (that happens on the first vault call).
+ * first report); the resilience policy, the shared breaker state and the OCI SDK are set up on the first vault
+ * call, so a resolution served from the cache loads none of them.
  * @throws ConfigError (exit 2) for a malformed VAULTMCP_CACHE_KEY
  */
 export async function createResolver(args: { settings: Settings; ctx: AppContext } & ResolverOverrides): Promise<Resolver> {
@@ -165,30 +172,44 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
   }
 
   const r = settings.resilience;
-  // the shared breaker state lives in the cache dir: only in one nobody else can write (else this process only)
-  const breakerStore: BreakerStateStore = (await isPrivateDir(settings.cache.dir))
-    ? openBreakerState(path.join(settings.cache.dir, 'breaker.json'), breakerKeyOf(settings), {
-        threshold: r.breaker_threshold,
-        resetMs: r.breaker_reset_ms,
-        probeLeaseMs: Math.min(r.breaker_reset_ms, r.timeout_ms * (r.retries + 1) + 1000),
-      })
-    : { load: async () => undefined, record: () => {}, flush: () => Promise.resolve() };
-  const policy: VaultPolicies = createVaultPolicies({
-    timeoutMs: r.timeout_ms,
-    retries: r.retries,
-    breakerThreshold: r.breaker_threshold,
-    breakerResetMs: r.breaker_reset_ms,
-    initialBreaker: await breakerStore.load(),
-    now: ctx.now,
-    ...args.resilience,
-  });
+  // The resilience policy (cockatiel) and the shared breaker state are set up on the first vault call only: a cache
+  // hit needs neither (bench/RESULTS.md "Launch at the floor").
+  let breakerStore: BreakerStateStore | undefined;
+  let policyPromise: Promise<VaultPolicies> | undefined;
   const breakerListeners = new Set<(state: 'open' | 'half_open' | 'closed') => void>();
-  policy.onBreakerChange((change) => {
-    breakerStore.record(change);
-    if (change.type === 'open' || change.type === 'half_open' || change.type === 'closed') {
-      for (const l of breakerListeners) l(change.type);
-    }
-  });
+  const policies = (): Promise<VaultPolicies> =>
+    (policyPromise ??= (async () => {
+      const { createVaultPolicies } = await import('../vault/policy.js');
+      // the shared breaker state lives in the cache dir: only in one nobody else can write (else this process only)
+      const store: BreakerStateStore = (await isPrivateDir(settings.cache.dir))
+        ? openBreakerState(path.join(settings.cache.dir, 'breaker.json'), breakerKeyOf(settings), {
+            threshold: r.breaker_threshold,
+            resetMs: r.breaker_reset_ms,
+            probeLeaseMs: Math.min(r.breaker_reset_ms, r.timeout_ms * (r.retries + 1) + 1000),
+          })
+        : { load: async () => undefined, record: () => {}, flush: () => Promise.resolve() };
+      breakerStore = store;
+      const policy = createVaultPolicies({
+        timeoutMs: r.timeout_ms,
+        retries: r.retries,
+        breakerThreshold: r.breaker_threshold,
+        breakerResetMs: r.breaker_reset_ms,
+        initialBreaker: await store.load(),
+        now: ctx.now,
+        ...args.resilience,
+      });
+      policy.onBreakerChange((change) => {
+        store.record(change);
+        if (change.type === 'open' || change.type === 'half_open' || change.type === 'closed') {
+          for (const l of breakerListeners) l(change.type);
+        }
+      });
+      return policy;
+    })());
+  /** Writes the breaker state, if a vault call set it up. Never throws. */
+  const flushBreaker = async () => {
+    await breakerStore?.flush().catch(() => {});
+  };
 
   // The vault layer (and with it the OCI SDK) is loaded on the first vault call only: a cache hit never loads it.
   let accessPromise: Promise<{ access: VaultAccess; reader: typeof import('../vault/bundle-reader.js'); locator: import('../vault/locator.js').SecretLocator }> | undefined;
@@ -201,11 +222,18 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
         import('../vault/bundle-reader.js'),
         import('../vault/locator.js'),
       ]);
-      const access = createVaultAccess({ settings, env: ctx, policies: policy, clients: args.clients });
+      const access = createVaultAccess({ settings, env: ctx, policies: await policies(), clients: args.clients });
       await access.clients();
       sdkLoadedEmit?.(Math.round(performance.now() - t0));
       return { access, reader, locator: new SecretLocator(access, { vaultId: settings.vault.vault_id, compartmentId: settings.vault.compartment_id }) };
     })());
+
+  /** Cache writes of `resolve` still in flight (SecretCache.put never rejects). */
+  const pendingWrites = new Set<Promise<unknown>>();
+  const track = (write: Promise<unknown>) => {
+    pendingWrites.add(write);
+    void write.finally(() => pendingWrites.delete(write));
+  };
 
   const ttlMs = settings.cache.ttl * 1000;
   const maxStaleMs = settings.cache.max_stale * 1000;
@@ -219,6 +247,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
     options: { knownSecretId?: string; retries?: number; signal?: AbortSignal; onVaultReady?: () => void } = {},
   ): Promise<FetchedSecretBundle> => {
     // an open breaker (maybe opened by another process) fails fast: no request, and no SDK load either
+    const policy = await policies();
     if (policy.wouldRefuse()) {
       const { describeRef } = await import('../vault/locator.js');
       throw policy.refusal(describeRef(ref));
@@ -251,6 +280,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
 
   return {
     async resolve(specs, options = {}) {
+      await Promise.all(pendingWrites); // what an earlier resolve deferred is read back from the cache
       const t0 = performance.now();
       const emit = (e: ResolverEvent) => {
         try {
@@ -361,7 +391,11 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
           ]);
           metrics.secretsFetched++;
           metrics.retries += tally.retries;
-          if (cache) await cache.put(ref, bundle);
+          if (cache) {
+            const write = cache.put(ref, bundle);
+            if (options.deferCacheWrites) track(write);
+            else await write;
+          }
           return { ok: true, secret: bundle, source: 'vault', attempts: tally.attempts, ms: elapsed() };
         } catch (err) {
           metrics.retries += tally.retries;
@@ -386,7 +420,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
         clearTimeout(deadlineTimer);
         breakerListeners.delete(onBreaker);
         sdkLoadedEmit = undefined;
-        await breakerStore.flush();
+        await flushBreaker();
       }
       const byReference = new Map(unique.map((s, i) => [s.reference, outcomes[i]!]));
 
@@ -446,7 +480,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
           if (list) list.push(s);
           else served.set(s.reference, [s]);
         }
-        if (served.size === 0 || policy.wouldRefuse()) return;
+        if (served.size === 0 || (await policies()).wouldRefuse()) return;
         const { parseSecretRef } = await import('../vault/refs.js');
         await mapBounded([...served.values()], settings.resilience.concurrency, async (group) => {
           const first = group[0]!;
@@ -476,7 +510,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       } catch {
         // background work: never disturbs the launch
       } finally {
-        await breakerStore.flush().catch(() => {});
+        await flushBreaker();
       }
     },
 
@@ -488,7 +522,7 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       );
       const watched = report.secrets.filter((s) => followsCurrent.has(s.envVar) && s.secretId && s.versionNumber !== undefined);
       if (watched.length === 0) return { changed, failed };
-      if (policy.wouldRefuse()) return { changed, failed: watched.length };
+      if ((await policies()).wouldRefuse()) return { changed, failed: watched.length };
       try {
         const { access } = await vault();
         const { SecretLocator } = await import('../vault/locator.js');
@@ -506,13 +540,14 @@ export async function createResolver(args: { settings: Settings; ctx: AppContext
       } catch {
         return { changed: [], failed: watched.length };
       } finally {
-        await breakerStore.flush().catch(() => {});
+        await flushBreaker();
       }
       return { changed, failed };
     },
 
     async close() {
-      await breakerStore.flush().catch(() => {});
+      await Promise.all(pendingWrites);
+      await flushBreaker();
     },
   };
 }

@@ -2,7 +2,7 @@ import { UsageError, VaultError } from '../errors.js';
 import type { VaultAccess, VaultClients } from './access.js';
 import { readSecretBundleById } from './bundle-reader.js';
 import { SecretLocator, vaultNotAccessible } from './locator.js';
-import { mapBounded } from './policy.js';
+import { mapBounded } from '../map-bounded.js';
 import {
   DELETION_DAYS_MAX,
   DELETION_DAYS_MIN,

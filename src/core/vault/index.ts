@@ -10,7 +10,8 @@ export { createOciClients, type OciClients } from './clients.js';
 export { silenceSdkConsole } from './sdk.js';
 export { installFetchHooks, parseRetryAfter, retryAfterFor, withCallSignal } from './transport.js';
 export { listAll, pages, type ListPage } from './pager.js';
-export { createVaultPolicies, mapBounded, type CallHooks, type CallProfile, type VaultPolicies, type VaultPolicyOptions } from './policy.js';
+export { mapBounded } from '../map-bounded.js';
+export { createVaultPolicies, type CallHooks, type CallProfile, type VaultPolicies, type VaultPolicyOptions } from './policy.js';
 export { describeRef, missingVaultId, pickSecret, SecretLocator } from './locator.js';
 export {
   decodeSecretText,

@@ -293,20 +293,3 @@ class VaultBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
     return { duration, next: (c) => following.next(c) };
   }
 }
-
-/**
- * Runs `fn` over `items` with at most `limit` in flight; results keep the input order.
- * @param limit ≥ 1 (settings `resilience.concurrency`)
- */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return results;
-}

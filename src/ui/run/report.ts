@@ -32,6 +32,9 @@ export function runEventPrinter(out: Output, verbose: boolean): (e: RunEvent) =>
       case 'phase':
         timeline.push([e.name, e.atMs]);
         return;
+      case 'config':
+        if (verbose) out.info(e.fromSnapshot ? 'settings and service from the launch snapshot (their files are unchanged)' : 'settings and service read from their files');
+        return;
       case 'resolver':
         if (verbose) printResolverEvent(out, e.event);
         return;

@@ -2,7 +2,8 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 
 /**
- * `docker vaultmcp cache clear [SERVICE]`: removes every cache entry (and the shared circuit-breaker state), or
+ * `docker vaultmcp cache clear [SERVICE]`: removes every cache entry (and the shared circuit-breaker state and the
+ * launch snapshots), or
  * only the entries of one service's secrets in all its environments. Clearing one service needs the cache key
  * (entry names are HMACs of references); clearing everything does not. Exit 0; 2 for an unknown service or a
  * missing key when one is needed.
@@ -10,7 +11,8 @@ import { BaseCommand } from '../../base-command.js';
 export default class CacheClear extends BaseCommand {
   static summary = 'Remove cached secrets (all, or those of one service)';
   static description =
-    'Without SERVICE every entry is removed, plus the shared circuit-breaker state (breaker.json). With SERVICE, ' +
+    'Without SERVICE every entry is removed, plus the shared circuit-breaker state (breaker.json) and the launch ' +
+    'snapshots (the checked settings and service definitions `run` keeps to start faster). With SERVICE, ' +
     'the entries of that service\'s secrets in every environment it declares are removed. The next launch reads ' +
     'them from the vault again.';
   static examples = ['<%= config.bin %> cache clear', '<%= config.bin %> cache clear github'];
@@ -25,11 +27,15 @@ export default class CacheClear extends BaseCommand {
     const dir = settings.cache.dir;
     let removed: number;
     let scope: string;
+    let snapshots = 0;
     if (!args.service) {
       removed = await clearCacheDir(dir);
       const { rm } = await import('node:fs/promises');
       const path = await import('node:path');
       await rm(path.join(dir, 'breaker.json'), { force: true });
+      // the launch snapshots (settings + service definitions of recent launches) go too: core/config/launch-snapshot.ts
+      const { clearLaunchSnapshots } = await import('../../../core/config/launch-snapshot.js');
+      snapshots = await clearLaunchSnapshots(this.ctx);
       scope = 'all';
     } else {
       const { loadService, knownEnvironments, selectEnvironment, DEFAULT_ENVIRONMENT } = await import('../../../core/config/services/index.js');
@@ -51,7 +57,10 @@ export default class CacheClear extends BaseCommand {
       removed = await opened.cache.clear({ refs: [...refs.values()] });
       scope = service.name;
     }
-    if (flags.json) this.out.json({ dir, scope, removed });
-    else this.ctx.stdout.write(`removed ${removed} cache entr${removed === 1 ? 'y' : 'ies'}${scope === 'all' ? '' : ` of ${scope}`} from ${dir}\n`);
+    if (flags.json) this.out.json({ dir, scope, removed, ...(scope === 'all' ? { launchSnapshots: snapshots } : {}) });
+    else {
+      const also = snapshots > 0 ? `, and ${snapshots} launch snapshot${snapshots === 1 ? '' : 's'}` : '';
+      this.ctx.stdout.write(`removed ${removed} cache entr${removed === 1 ? 'y' : 'ies'}${scope === 'all' ? '' : ` of ${scope}`} from ${dir}${also}\n`);
+    }
   }
 }

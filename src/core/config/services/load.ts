@@ -4,7 +4,7 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { AppContext } from '../../context.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
-import { expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { expandPath, looksLikePath, SERVICE_FILE_EXTENSIONS, serviceDirs } from '../paths.js';
 import { readTrustedConfigFile } from '../trust.js';
 import { describeZodIssue } from '../zod-issue.js';
 import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
@@ -12,21 +12,7 @@ import { credentialRefusal, credentialShape } from '../../credential-shape.js';
 import { serviceFileSchema, type ServiceDefinition, type ServiceFile } from './schema.js';
 import { BUILTIN_TEMPLATES } from './templates.js';
 
-const EXTENSIONS = ['.json', '.yaml', '.yml'];
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/** Directories searched for `<name>.json|yaml|yml`, in order: user, then system. */
-export function serviceDirs(ctx: Pick<AppContext, 'env' | 'homeDir'>): Array<{ dir: string; source: 'user' | 'system' }> {
-  return [
-    { dir: path.join(userConfigDir(ctx), 'services'), source: 'user' },
-    { dir: path.join(systemConfigDir(ctx), 'services'), source: 'system' },
-  ];
-}
-
-/** True when the argument is a path to a service file rather than a service name. */
-export function looksLikePath(arg: string): boolean {
-  return arg.includes('/') || arg.includes('\\') || EXTENSIONS.some((e) => arg.endsWith(e));
-}
 
 /**
  * Loads a service definition. `nameOrPath` is a path to a service file (contains a slash or ends in
@@ -48,7 +34,7 @@ export async function loadService(nameOrPath: string, ctx: Pick<AppContext, 'env
     throw new UsageError(`invalid service name '${nameOrPath}'`, 'a service name uses letters, digits, ".", "_" and "-"');
   }
   for (const { dir, source } of serviceDirs(ctx)) {
-    for (const ext of EXTENSIONS) {
+    for (const ext of SERVICE_FILE_EXTENSIONS) {
       const file = path.join(dir, nameOrPath + ext);
       const text = await readText(file, false);
       if (text !== undefined) return { ...parseServiceText(text, file), name: nameOrPath, origin: file, source };
@@ -92,7 +78,7 @@ export async function listServices(ctx: Pick<AppContext, 'env' | 'homeDir' | 'cw
       continue;
     }
     for (const entry of entries) {
-      const ext = EXTENSIONS.find((e) => entry.endsWith(e));
+      const ext = SERVICE_FILE_EXTENSIONS.find((e) => entry.endsWith(e));
       if (!ext) continue;
       const name = entry.slice(0, -ext.length);
       const file = path.join(dir, entry);

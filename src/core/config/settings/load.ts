@@ -4,11 +4,12 @@ import type * as z from 'zod/mini';
 import type { AppContext } from '../../context.js';
 import { ConfigError } from '../../errors.js';
 import { describeUnknownKeys, displayableKeyPath, safeYamlMessage } from '../../mask.js';
-import { defaultCacheDir, defaultStateDir, expandPath, systemConfigDir, userConfigDir } from '../paths.js';
+import { defaultCacheDir, defaultStateDir, expandPath, settingsFileCandidates } from '../paths.js';
 import { readTrustedConfigFile } from '../trust.js';
 import { describeZodIssue } from '../zod-issue.js';
 import { assertShallow, assertTextShallow, guardDepth } from '../yaml-depth.js';
 import { settingsFileSchema, type Settings, type SettingsFile } from './schema.js';
+import { ENV_KEYS } from './env-keys.js';
 
 /** Where a setting came from: a file path, `env NAME`, `--config FILE` or `default`. */
 export type SettingSource = string;
@@ -84,11 +85,7 @@ export async function loadSettings(
 
   // All files are read at once (one ENOENT each for a missing optional one, no stat); they are parsed and checked
   // in priority order, so the first problem reported is the same as when read one by one.
-  const candidates = [
-    ...(options.configFile ? [{ file: expandPath(options.configFile, ctx), required: true }] : []),
-    { file: path.join(userConfigDir(ctx), 'resolver.yaml'), required: false },
-    { file: path.join(systemConfigDir(ctx), 'resolver.yaml'), required: false },
-  ].map((c) => ({ ...c, text: readSettingsText(c.file, c.required) }));
+  const candidates = settingsFileCandidates(ctx, options.configFile).map((c) => ({ ...c, text: readSettingsText(c.file, c.required) }));
   for (const c of candidates) c.text.catch(() => {}); // each is awaited below, in order
   for (const [i, c] of candidates.entries()) {
     // the environment sits between --config and the files
@@ -275,33 +272,6 @@ export function validate<T extends z.ZodMiniType>(schema: T, data: unknown, file
 
 function throwConfig(message: string, file: string, location: string | undefined, hint?: string): never {
   throw new ConfigError(message, { file, location: undefined, hint: hint ?? (location ? `fix '${location}' in ${file}` : undefined) });
-}
-
-const ENV_KEYS: Array<{ key: string; names: string[]; parse?: (v: string, name: string) => unknown }> = [
-  { key: 'vault.vault_id', names: ['OCI_VAULT_ID'] },
-  { key: 'vault.compartment_id', names: ['OCI_VAULT_COMPARTMENT_ID'] },
-  { key: 'vault.key_id', names: ['OCI_VAULT_KEY_ID'] },
-  { key: 'vault.region', names: ['OCI_REGION', 'OCI_CLI_REGION'] },
-  { key: 'vault.endpoint', names: ['OCI_VAULT_ENDPOINT'] },
-  { key: 'auth.config_file', names: ['OCI_CONFIG_FILE', 'OCI_CLI_CONFIG_FILE'] },
-  { key: 'auth.profile', names: ['OCI_CONFIG_PROFILE', 'OCI_CLI_PROFILE'] },
-  {
-    key: 'auth.method',
-    names: ['OCI_CLI_AUTH'],
-    parse: (v) => ({ security_token: 'session_token' })[v] ?? v,
-  },
-  { key: 'auth.method', names: ['OCI_USE_INSTANCE_PRINCIPALS'], parse: (v) => (v.toLowerCase() === 'true' ? 'instance_principal' : undefined) },
-  { key: 'cache.dir', names: ['OCI_VAULT_CACHE_DIR'] },
-  { key: 'cache.ttl', names: ['OCI_VAULT_CACHE_TTL'], parse: parseSeconds },
-];
-
-function parseSeconds(v: string, name: string): number {
-  if (!/^\d+$/.test(v.trim())) {
-    throw new ConfigError(`environment variable ${name} must be a whole number of seconds, got '${v}'`, {
-      hint: `set ${name} to e.g. 3600 or unset it`,
-    });
-  }
-  return Number(v);
 }
 
 function settingsFromEnv(env: NodeJS.ProcessEnv): SettingsFile {
