@@ -33,7 +33,7 @@ describe('cache key check and a stale kernel copy', () => {
     const binary = withCacheKeyCopy(async () => real, { read: () => copy, write: (v) => (copy = v), remove: () => (copy = undefined) });
     const settings = { cache: { enabled: true, dir, ttl: 3600, max_stale: 86400 }, vault: {} } as never;
     const open = (keychain: Keychain) => openSecretCacheDetailed(settings, { env: {}, now: Date.now }, { keychain });
-    return { dir, items, real, binary, open, reads: () => reads, copy: () => copy };
+    return { dir, items, real, binary, open, reads: () => reads, copy: () => copy, setCopy: (v: string) => (copy = v) };
   }
   const ref = parseSecretRef('kc-secret');
 
@@ -64,6 +64,17 @@ describe('cache key check and a stale kernel copy', () => {
     assert.equal(w.reads(), readsBefore + 1, 'one fresh read past the stale copy');
     assert.equal(w.copy(), w.items[CACHE_KEY_ACCOUNT], 'the copy holds the new key again');
     assert.equal((await healed.cache!.get(ref))?.value, 'written-with-the-new-key');
+  });
+
+  it('a malformed copy never makes a new key: the keychain itself is asked, and its key stays', async () => {
+    const w = world();
+    const original = w.items[CACHE_KEY_ACCOUNT];
+    w.setCopy('not a key');
+    const opened = await w.open(w.binary);
+    assert.equal(w.items[CACHE_KEY_ACCOUNT], original, 'the Secret Service item was not replaced');
+    assert.equal(w.copy(), original, 'the copy holds the real key again');
+    await opened.cache!.put(ref, { value: 'v', secretId: 'ocid1.vaultsecret.oc1.x.y', versionNumber: 1 });
+    assert.equal((await (await w.open(w.real)).cache!.get(ref))?.value, 'v', 'entries are under the real key');
   });
 
   it('a fresh key with no key check yet is recorded as it is', async () => {

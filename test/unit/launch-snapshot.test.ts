@@ -3,6 +3,7 @@
  * source files, and the right key; anything else means the files are read again.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import {
   type LaunchConfig,
   type SnapshotInputs,
 } from '../../src/core/config/launch-snapshot.js';
+import { SETTINGS_ENV_NAMES } from '../../src/core/config/settings/env-keys.js';
 
 const EXE = { path: process.execPath, version: '9.9.9-test' };
 
@@ -82,6 +84,19 @@ describe('launch snapshot', () => {
     assert.notEqual(snapshotInputs(ctx, { service: serviceFile, configFile }, { ...EXE, version: '9.9.10' }).digest, base);
     // variables that do not set settings do not matter
     assert.equal(snapshotInputs({ ...ctx, env: { ...ctx.env, TERM: 'xterm' } }, { service: serviceFile, configFile }, EXE).digest, base);
+  });
+
+  it('every environment variable the settings and service loaders read is an input (a new one must be added)', () => {
+    const dir = path.join(import.meta.dirname, '..', '..', 'src', 'core', 'config');
+    const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts') && !f.endsWith('launch-snapshot.ts'));
+    const names = new Set<string>(SETTINGS_ENV_NAMES);
+    for (const f of files) for (const m of readFileSync(path.join(dir, f), 'utf8').matchAll(/\benv\.([A-Z][A-Z0-9_]+)/g)) names.add(m[1]!);
+    assert.ok(names.has('XDG_CONFIG_HOME') && names.has('OCI_VAULT_ENVIRONMENT') && names.has('OCI_REGION'), [...names].join(' '));
+    const base = inputs().digest;
+    for (const name of names) {
+      const changed = snapshotInputs({ ...ctx, env: { ...ctx.env, [name]: `${ctx.env[name] ?? ''}/x` } }, { service: serviceFile, configFile }, EXE).digest;
+      assert.notEqual(changed, base, `${name} changes what the loaders read, so it must change the snapshot's name`);
+    }
   });
 
   it('a service name covers every file it could be read from, and a new file there invalidates it', async () => {
@@ -155,6 +170,13 @@ describe('launch snapshot', () => {
     const other = inputs({ service: 'github' });
     await save(other, config('other'));
     writeFileSync(i.file, readFileSync(other.file));
+    assert.equal(await checkLaunchSnapshot(inputs()), undefined);
+  });
+
+  it('a FIFO in the snapshot\'s place does not stall the launch', { skip: process.platform === 'win32' }, async () => {
+    const i = inputs();
+    mkdirSync(path.dirname(i.file), { recursive: true, mode: 0o700 });
+    assert.equal(spawnSync('mkfifo', [i.file]).status, 0);
     assert.equal(await checkLaunchSnapshot(inputs()), undefined);
   });
 

@@ -201,9 +201,13 @@ async function keyFromKeychain(keychain: Keychain, dir: string): Promise<Buffer>
 }
 
 async function readOrCreateKey(keychain: Keychain, options: { fresh?: boolean } = {}): Promise<Buffer> {
-  const stored = await keychain.get(CACHE_KEY_ACCOUNT, options);
-  const decoded = stored ? Buffer.from(stored, 'base64') : undefined;
-  if (decoded?.length === 32) return decoded;
+  const decode = (stored: string | undefined) => {
+    const bytes = stored ? Buffer.from(stored, 'base64') : undefined;
+    return bytes?.length === 32 ? bytes : undefined;
+  };
+  const found = decode(await keychain.get(CACHE_KEY_ACCOUNT, options)) ?? (options.fresh ? undefined : decode(await keychain.get(CACHE_KEY_ACCOUNT, { fresh: true })));
+  // none (or a malformed one) in the keychain itself, not merely in a copy of it: only then is a new key made
+  if (found) return found;
   await keychain.set(CACHE_KEY_ACCOUNT, randomBytes(32).toString('base64'));
   // read back: when two launches create a key at once, both then use the one that won
   const winner = Buffer.from((await keychain.get(CACHE_KEY_ACCOUNT)) ?? '', 'base64');

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
@@ -111,14 +111,8 @@ export function snapshotDir(ctx: Pick<AppContext, 'env' | 'homeDir'>): string {
  * @returns the key source it was written with and its opener, or undefined when there is no usable snapshot
  */
 export async function checkLaunchSnapshot(inputs: SnapshotInputs): Promise<{ keySource: SnapshotKeySource; open(key: Buffer): LaunchConfig | undefined } | undefined> {
-  let text: string;
-  try {
-    const st = statSync(inputs.file);
-    if (!st.isFile() || st.size > MAX_SNAPSHOT_BYTES) return undefined;
-    text = readFileSync(inputs.file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = readRegularFile(inputs.file, MAX_SNAPSHOT_BYTES);
+  if (text === undefined) return undefined;
   const nl = text.indexOf('\n');
   if (nl < 0) return undefined;
   const headerText = text.slice(0, nl);
@@ -222,6 +216,31 @@ export async function clearLaunchSnapshots(ctx: Pick<AppContext, 'env' | 'homeDi
 
 function snapshotKey(cacheKey: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', cacheKey, Buffer.alloc(0), 'docker-vaultmcp launch snapshot v1', 32));
+}
+
+/**
+ * The text of a regular file of at most `maxBytes`, or undefined. Opened non-blocking and checked on its descriptor:
+ * a FIFO put in its place cannot stall a launch, nor a huge file fill its memory.
+ */
+function readRegularFile(file: string, maxBytes: number): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    const buf = Buffer.alloc(st.size);
+    let read = 0;
+    while (read < buf.length) {
+      const n = readSync(fd, buf, read, buf.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.toString('utf8', 0, read);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** A path's identity (following symlinks, as reading it does), or null when it does not exist; '?' when unknown. */
