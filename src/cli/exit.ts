@@ -2,7 +2,6 @@
  * Exits the process after our output is really written. In the Bun binary, process.stdout on a pipe keeps writes
  * in a native buffer that `write('', cb)` does not wait for, and process.exit() drops it: the end of an MCP
  * server's output (or of a command's JSON) could be lost (seen in ~5 % of 12 MB relays under load). end() waits.
- * @param code exit code
  * The same holds for stderr: a warning written just before the exit (a leak guard finding in the last message)
  * could be lost, so a stderr that was used is ended too.
  * @param code exit code
