@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -58,4 +58,34 @@ export async function pathExists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** How old a temp file of {@link writeFileAtomic} must be to count as a crashed writer's leftover, ms. */
+export const STALE_TEMP_MS = 60_000;
+
+/**
+ * Removes the files of `dir` that `isEntry` accepts, and the leftover temp files of {@link writeFileAtomic} older
+ * than {@link STALE_TEMP_MS} by `now` (a younger one may belong to a writer that is running); nothing else.
+ * @returns how many entries were removed (temp files are not counted); 0 when `dir` cannot be read
+ */
+export async function clearDirEntries(dir: string, isEntry: (name: string) => boolean, now: () => number = Date.now): Promise<number> {
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const f of files) {
+    const entry = isEntry(f);
+    if (!entry && !isAtomicTempName(f)) continue;
+    try {
+      if (!entry && now() - (await stat(path.join(dir, f))).mtimeMs < STALE_TEMP_MS) continue;
+      await unlink(path.join(dir, f));
+      if (entry) removed++;
+    } catch {
+      // already gone
+    }
+  }
+  return removed;
 }

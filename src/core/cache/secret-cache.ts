@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isAtomicTempName, writeFileAtomic } from '../atomic-file.js';
+import { clearDirEntries, writeFileAtomic } from '../atomic-file.js';
 import type { AppContext } from '../context.js';
 import { ConfigError } from '../errors.js';
 import { CACHE_KEY_ACCOUNT, classifyKeychainError, sharedKeychain, type Keychain } from '../keychain.js';
@@ -102,8 +102,6 @@ export interface SecretCache {
 const FORMAT_VERSION = 1;
 const ENTRY_SUFFIX = '.entry';
 const MAX_ENTRY_BYTES = 1024 * 1024;
-/** Temp files older than this are leftovers of a crashed writer. */
-const STALE_TEMP_MS = 60_000;
 
 /** Result of opening: the cache, or why there is none this run (one notice for stderr). */
 export interface CacheOpenResult {
@@ -455,27 +453,5 @@ export async function inspectCacheDir(dir: string, now: () => number = Date.now)
  * @returns the number of entries removed
  */
 export async function clearCacheDir(dir: string, now: () => number = Date.now): Promise<number> {
-  let files: string[];
-  try {
-    files = await readdir(dir);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const f of files) {
-    const isEntry = /^[0-9a-f]{64}\.entry$/.test(f);
-    if (!isEntry && !isAtomicTempName(f)) continue;
-    try {
-      if (!isEntry) {
-        // a temp file may belong to a writer that is running right now
-        const s = await stat(path.join(dir, f));
-        if (now() - s.mtimeMs < STALE_TEMP_MS) continue;
-      }
-      await unlink(path.join(dir, f));
-      if (isEntry) removed++;
-    } catch {
-      // already gone
-    }
-  }
-  return removed;
+  return clearDirEntries(dir, (f) => /^[0-9a-f]{64}\.entry$/.test(f), now);
 }

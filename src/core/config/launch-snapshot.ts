@@ -1,8 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
+import { clearDirEntries, writeFileAtomic } from '../atomic-file.js';
 import type { AppContext } from '../context.js';
 import { ensurePrivateDir } from '../private-dir.js';
 import { defaultCacheDir, expandPath, looksLikePath, PATH_ENV_NAMES, serviceFileCandidates, settingsFileCandidates } from './paths.js';
@@ -194,24 +193,7 @@ export async function writeLaunchSnapshot(
  * @returns how many were removed
  */
 export async function clearLaunchSnapshots(ctx: Pick<AppContext, 'env' | 'homeDir'>): Promise<number> {
-  const dir = snapshotDir(ctx);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of names) {
-    if (!/^[0-9a-f]{64}\.snap$/.test(name)) continue;
-    try {
-      await unlink(path.join(dir, name));
-      removed++;
-    } catch {
-      // gone already
-    }
-  }
-  return removed;
+  return clearDirEntries(snapshotDir(ctx), (f) => /^[0-9a-f]{64}\.snap$/.test(f));
 }
 
 function snapshotKey(cacheKey: Buffer): Buffer {
