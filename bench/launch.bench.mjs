@@ -141,6 +141,12 @@ function buildFloor(dir) {
   return out;
 }
 
+/** The OCI config file and vault OCID of the emulator's generated resolver.yaml. */
+function emulatorSettings(info) {
+  const yamlText = readFileSync(info.resolverConfig, 'utf8');
+  return { configFile: /config_file:\s*(\S+)/.exec(yamlText)?.[1], vaultId: /vault_id:\s*(\S+)/.exec(yamlText)?.[1] };
+}
+
 /**
  * `count` vault round trips: the same GetSecretBundleByName request the binary makes, signed once by the OCI SDK's
  * own request signer (oci-common DefaultRequestSigner, from the emulator's OCI config) and sent again and again on
@@ -148,11 +154,8 @@ function buildFloor(dir) {
  * own work (signature check, lookup, answer), no client-side signing or parsing. ms each.
  */
 async function vaultRoundTrips(info, secretName, count) {
-  const { readFileSync: read } = await import('node:fs');
   const common = await import('oci-common');
-  const yamlText = read(info.resolverConfig, 'utf8');
-  const configFile = /config_file:\s*(\S+)/.exec(yamlText)?.[1];
-  const vaultId = /vault_id:\s*(\S+)/.exec(yamlText)?.[1];
+  const { configFile, vaultId } = emulatorSettings(info);
   const provider = new common.ConfigFileAuthenticationDetailsProvider(configFile, 'DEFAULT');
   const url = `${info.endpoint}/20190301/secretbundles/actions/getByName?secretName=${encodeURIComponent(secretName)}&vaultId=${encodeURIComponent(vaultId)}`;
   const request = { uri: url, method: 'POST', headers: new Headers() };
@@ -178,14 +181,7 @@ async function vaultRoundTrips(info, secretName, count) {
  * one vault round trip as a client makes it, signing and parsing included. ms each.
  */
 function warmVaultCalls(info, secretName, count) {
-  const yamlText = readFileSync(info.resolverConfig, 'utf8');
-  const args = {
-    endpoint: info.endpoint,
-    configFile: /config_file:\s*(\S+)/.exec(yamlText)?.[1],
-    vaultId: /vault_id:\s*(\S+)/.exec(yamlText)?.[1],
-    secretName,
-    count,
-  };
+  const args = { endpoint: info.endpoint, ...emulatorSettings(info), secretName, count };
   const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'bun'), [path.join(ROOT, 'bench', 'vault-call.mjs'), JSON.stringify(args)], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench/vault-call.mjs failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()).ms;

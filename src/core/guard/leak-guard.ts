@@ -101,9 +101,9 @@ export class LeakGuard {
   }
 
   /**
-   * Computes every form of every value and compiles the matchers now (else the first scan does). `run` calls it right after the server is spawned, so the
-   * work overlaps the server's own start-up instead of delaying it; nothing can be relayed before it returns, since
-   * the relay runs on this thread.
+   * Computes every form of every value and compiles the matchers now (else the first scan does). `run` calls it
+   * right after the server is spawned, so the work overlaps the server's own start-up instead of delaying it; nothing
+   * can be relayed before it returns, since the relay runs on this thread.
    */
   prepare(): void {
     this.compiled();
