@@ -29,16 +29,20 @@ const LEAKY = path.join(ROOT, 'test/fixtures/servers/leaky-server.mjs');
 const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const TOKEN = `tok-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}-Zq9`;
 
+/** A stream that keeps what is written to it. */
+function collected(): { stream: PassThrough; chunks: Buffer[] } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (b: Buffer) => chunks.push(b));
+  return { stream, chunks };
+}
+
 describe('leak guard with a leaking fixture server (launch)', () => {
   it('redacts base64 split across writes, stderr split across writes, and an 8 MB message with the value at its end', async () => {
     const events: GuardEvent[] = [];
     const guard = new LeakGuard({ secrets: [{ envVar: 'API_TOKEN', value: TOKEN }], mode: 'redact', onEvent: (e) => events.push(e) });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on('data', (b: Buffer) => out.push(b));
-    stderr.on('data', (b: Buffer) => err.push(b));
+    const { stream: stdout, chunks: out } = collected();
+    const { stream: stderr, chunks: err } = collected();
     const stdin = new PassThrough();
     const result = await launch({
       command: [process.execPath, LEAKY, 'leak', 'API_TOKEN'],
@@ -82,12 +86,8 @@ describe('leak guard with a leaking fixture server (launch)', () => {
     const guard = new LeakGuard({ secrets: [{ envVar: 'API_TOKEN', value: TOKEN }], mode: 'redact' });
     const order: string[] = [];
     const stdin = new PassThrough();
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    stdout.on('data', (b: Buffer) => out.push(b));
-    stderr.on('data', (b: Buffer) => err.push(b));
+    const { stream: stdout, chunks: out } = collected();
+    const { stream: stderr, chunks: err } = collected();
     const result = await launch({
       command: [process.execPath, LEAKY, 'leak', 'API_TOKEN'],
       env: { PATH: process.env.PATH ?? '/usr/bin', API_TOKEN: TOKEN },
