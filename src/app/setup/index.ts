@@ -4,7 +4,6 @@ export {
   appendOciProfile,
   discoverOciConfigs,
   parseOciConfig,
-  pathExists,
   renderOciProfile,
   type NewOciProfile,
   type OciConfigFileInfo,

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../../core/context.js';
 import { ConfigError } from '../../core/errors.js';
@@ -115,15 +115,4 @@ export async function appendOciProfile(file: string, name: string, profile: NewO
   }
   const sep = text === '' ? '' : text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n';
   await writeFileAtomic(file, text + sep + renderOciProfile(name, profile), { mode: 0o600, followSymlink: true });
-}
-
-
-/** True when the path exists (any type). */
-export async function pathExists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

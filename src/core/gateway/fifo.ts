@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { constants, rmSync } from 'node:fs';
-import { lstat, mkdtemp, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { sweepDeadProcessDirs } from '../dead-process-dirs.js';
 
 /**
  * A named pipe that hands the Docker MCP gateway its `--secrets` payload from memory, every time the gateway
@@ -189,40 +190,10 @@ export async function createSecretsFifo(options: {
  */
 export async function sweepStaleFifoDirs(baseDirs: readonly string[]): Promise<string[]> {
   const removed: string[] = [];
-  for (const base of new Set(baseDirs)) {
-    let names: string[];
-    try {
-      names = await readdir(base);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const m = /^vaultmcp-gateway-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-      if (!m) continue;
-      const pid = Number(m[1]);
-      if (pid === process.pid || isAlive(pid)) continue;
-      const full = path.join(base, name);
-      try {
-        const s = await lstat(full);
-        if (!s.isDirectory() || (process.getuid && s.uid !== process.getuid())) continue;
-        await rm(full, { recursive: true, force: true });
-        removed.push(full);
-      } catch {
-        /* raced with its owner or another sweeper */
-      }
-    }
-  }
+  for (const base of new Set(baseDirs)) removed.push(...(await sweepDeadProcessDirs(base, /^vaultmcp-gateway-(\d+)-[A-Za-z0-9]{6}$/)));
   return removed;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A pause that keeps the process alive: while the FIFO is open, serving it is what we are here for. */
 function delay(ms: number): Promise<void> {

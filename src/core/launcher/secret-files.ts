@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, statfsSync } from 'node:fs';
-import { open, readdir, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, VaultMcpError } from '../errors.js';
 import { ensurePrivateDir } from '../private-dir.js';
+import { sweepDeadProcessDirs } from '../dead-process-dirs.js';
 
 /**
  * Secrets as private in-memory files (`"file": true` on a secret, `run --secret-file VAR=REF`): each value is
@@ -166,28 +167,5 @@ export async function materialiseSecretFiles(
  * @returns how many were removed
  */
 export async function sweepLeftovers(root: string): Promise<number> {
-  let entries: string[];
-  try {
-    entries = await readdir(root);
-  } catch {
-    return 0;
-  }
-  let removed = 0;
-  for (const name of entries) {
-    const m = /^run-(\d+)-[0-9a-f]+$/.exec(name);
-    if (!m || isAlive(Number(m[1]))) continue;
-    await rm(path.join(root, name), { recursive: true, force: true }).catch(() => {});
-    removed++;
-  }
-  return removed;
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return (await sweepDeadProcessDirs(root, /^run-(\d+)-[0-9a-f]+$/)).length;
 }

@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { APP_DIR_NAME, expandPath } from '../config/paths.js';
 import { ensurePrivateDir, PrivateDirError } from '../private-dir.js';
+import { sweepDeadProcessDirs } from '../dead-process-dirs.js';
 
 /** `cwd` value that runs the MCP server in the caller's working directory. */
 export const INHERIT_CWD = 'inherit';
@@ -84,29 +85,11 @@ export async function createRunDirectory(workdir: ServerWorkdir, pid: number = p
   if (!workdir.fresh) return { path: workdir.dir, remove: async () => {} };
   const dir = await mkdtemp(path.join(workdir.dir, `${RUN_DIR_PREFIX}${pid}-`));
   let removed: Promise<void> | undefined;
-  void sweepDeadRunDirectories(workdir.dir, pid).catch(() => {});
+  // `run-<pid>-*` directories whose process no longer exists (killed runs)
+  void sweepDeadProcessDirs(workdir.dir, /^run-(\d+)-/);
   return {
     path: dir,
     remove: () => (removed ??= rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => {})),
   };
 }
 
-/** Removes `run-<pid>-*` directories in `base` whose process no longer exists (not ours: `self`). */
-async function sweepDeadRunDirectories(base: string, self: number): Promise<void> {
-  for (const name of await readdir(base)) {
-    const m = /^run-(\d+)-/.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === self || processExists(pid)) continue;
-    await rm(path.join(base, name), { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
