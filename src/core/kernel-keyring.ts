@@ -126,11 +126,9 @@ function kernelKeyring(sys: Syscall, ptrOf: (b: Buffer) => bigint, nr: { addKey:
     },
     remove(description) {
       try {
-        for (let i = 0; i < 4; i++) {
-          const id = search(description);
-          if (id <= 0n) return;
-          sys(nr.keyctl, KEYCTL_UNLINK, id, KEY_SPEC_USER_KEYRING, 0n, 0n);
-        }
+        // add_key replaces a key of the same type and description in a keyring, so there is at most one
+        const id = search(description);
+        if (id > 0n) sys(nr.keyctl, KEYCTL_UNLINK, id, KEY_SPEC_USER_KEYRING, 0n, 0n);
       } catch {
         // nothing to remove, or the kernel refuses: the copy expires on its own
       }

@@ -24,8 +24,6 @@ export type OnSettings = (settings: LoadedSettings, known?: { keychainAnswer?: P
 export interface LoadedLaunchConfig extends LaunchConfig {
   /** True when it came from the snapshot. */
   fromSnapshot: boolean;
-  /** The keychain's answer for the cache key when it was read for the snapshot (the cache reuses it). */
-  keychainAnswer?: Promise<string | undefined>;
   /**
    * Writes the snapshot for the next launch (only when loaded from the files and the cache key is known: from
    * VAULTMCP_CACHE_KEY, or the keychain's answer given); never throws.
@@ -58,10 +56,9 @@ export async function loadLaunchConfig(
     inputs = snap.snapshotInputs(ctx, { service: request.service, configFile: request.config }, options.snapshot!.executable);
     const found = await fromSnapshot(ctx, snap, inputs, options.snapshot!);
     keychainAnswer = found?.keychainAnswer;
-    const known = keychainAnswer ? { keychainAnswer } : undefined;
     if (found?.config) {
-      options.onSettings?.(found.config.loaded, known);
-      return { ...found.config, fromSnapshot: true, ...known };
+      options.onSettings?.(found.config.loaded, keychainAnswer ? { keychainAnswer } : undefined);
+      return { ...found.config, fromSnapshot: true };
     }
     before = snap.sourceIdentities(inputs);
   }
@@ -102,20 +99,18 @@ async function fromSnapshot(
 ): Promise<{ config?: LaunchConfig; keychainAnswer?: Promise<string | undefined> } | undefined> {
   const checked = await snap.checkLaunchSnapshot(inputs);
   if (!checked) return undefined;
-  const { parseCacheKey } = await import('../../core/cache/secret-cache.js');
   // Its sources are unchanged, so the settings it was written under (cache on, key from there) still hold: reading
   // that key now is what the cache would do anyway.
   const fromEnv = ctx.env.VAULTMCP_CACHE_KEY;
   if (checked.keySource === 'env') {
-    const key = fromEnv ? decodeKey(fromEnv, parseCacheKey) : undefined;
+    const key = await decodeKey(fromEnv);
     const config = key && checked.open(key);
     return config ? { config } : undefined;
   }
   if (fromEnv) return undefined; // the key source changed: load the files
   const keychainAnswer = access.readKeychainKey();
   keychainAnswer.catch(() => {}); // a failure here is the cache's to report, on the normal path
-  const text = await keychainAnswer.catch(() => undefined);
-  const key = text ? decodeKey(text, parseCacheKey) : undefined;
+  const key = await decodeKey(await keychainAnswer.catch(() => undefined));
   const config = key && checked.open(key);
   return config ? { config, keychainAnswer } : { keychainAnswer };
 }
@@ -131,22 +126,26 @@ async function cacheKeyFor(
   access: SnapshotAccess,
 ): Promise<{ key: Buffer; source: SnapshotKeySource } | undefined> {
   if (!loaded.settings.cache.enabled) return undefined;
-  const { parseCacheKey } = await import('../../core/cache/secret-cache.js');
   const fromEnv = ctx.env.VAULTMCP_CACHE_KEY;
   if (fromEnv) {
-    const key = decodeKey(fromEnv, parseCacheKey);
+    const key = await decodeKey(fromEnv);
     return key ? { key, source: 'env' } : undefined;
   }
   // no answer: the keychain had no key yet (the cache has just created one) or was not asked: read it now
   const text = (await keychainAnswer?.catch(() => undefined)) ?? (await access.readKeychainKey().catch(() => undefined));
-  const key = text ? decodeKey(text, parseCacheKey) : undefined;
+  const key = await decodeKey(text);
   return key ? { key, source: 'keychain' } : undefined;
 }
 
-/** A base64 32-byte key, or undefined (a malformed one is the cache's to report). */
-function decodeKey(text: string, parse: (text: string, name: string) => Buffer): Buffer | undefined {
+/**
+ * A base64 32-byte key by the cache's own rule (parseCacheKey), or undefined (a malformed one is the cache's to
+ * report).
+ */
+async function decodeKey(text: string | undefined): Promise<Buffer | undefined> {
+  if (!text) return undefined;
+  const { parseCacheKey } = await import('../../core/cache/secret-cache.js');
   try {
-    return parse(text, 'the cache key');
+    return parseCacheKey(text, 'the cache key');
   } catch {
     return undefined;
   }

@@ -34,7 +34,7 @@ export interface RunPlan {
   /** Lines for stderr (environment selection; settings warnings come with `onSettings`). Never values. */
   warnings: string[];
   /** How the settings and service were obtained (launch-config.ts): from the launch snapshot, or the files. */
-  config: Pick<LoadedLaunchConfig, 'fromSnapshot' | 'keychainAnswer' | 'remember'>;
+  config: Pick<LoadedLaunchConfig, 'fromSnapshot' | 'remember'>;
 }
 
 /**
@@ -101,7 +101,7 @@ export async function planRun(
     baseOrigins: base.origin,
     executable,
     warnings: selection.warnings,
-    config: { fromSnapshot: config.fromSnapshot, ...(config.keychainAnswer ? { keychainAnswer: config.keychainAnswer } : {}), ...(config.remember ? { remember: config.remember } : {}) },
+    config: { fromSnapshot: config.fromSnapshot, ...(config.remember ? { remember: config.remember } : {}) },
   };
 }
 

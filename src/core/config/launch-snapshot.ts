@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { clearDirEntries, writeFileAtomic } from '../atomic-file.js';
 import type { AppContext } from '../context.js';
@@ -123,11 +123,14 @@ export async function checkLaunchSnapshot(inputs: SnapshotInputs): Promise<{ key
   }
   if (header.v !== FORMAT || header.digest !== inputs.digest || (header.keySource !== 'env' && header.keySource !== 'keychain')) return undefined;
   if (!Array.isArray(header.sources) || header.sources.length !== inputs.sources.length) return undefined;
+  const present: Array<[string, BigIntStats]> = [];
   for (const [i, source] of inputs.sources.entries()) {
     const [p, was] = header.sources[i] ?? [];
-    if (p !== source || identityOf(source) !== was) return undefined;
+    const now = statSource(source);
+    if (p !== source || now.identity !== was) return undefined;
+    if (now.stats) present.push([source, now.stats]);
   }
-  if (!(await sourcesTrusted(header.sources))) return undefined;
+  if (!(await sourcesTrusted(present))) return undefined;
   const body = Buffer.from(text.slice(nl + 1).trim(), 'base64');
   return {
     keySource: header.keySource,
@@ -227,29 +230,31 @@ function readRegularFile(file: string, maxBytes: number): string | undefined {
 
 /** A path's identity (following symlinks, as reading it does), or null when it does not exist; '?' when unknown. */
 function identityOf(p: string): SourceIdentity {
+  return statSource(p).identity;
+}
+
+/** A path's stat (following symlinks) and its identity `dev:ino:size:mtimeNs:ctimeNs`. */
+function statSource(p: string): { identity: SourceIdentity; stats?: BigIntStats } {
   try {
-    const s = statSync(p, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    const stats = statSync(p, { bigint: true });
+    return { identity: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`, stats };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // a snapshot is never valid over a source that could not be looked at (EACCES…)
-    return code === 'ENOENT' || code === 'ENOTDIR' ? null : `?${code}`;
+    return { identity: code === 'ENOENT' || code === 'ENOTDIR' ? null : `?${code}` };
   }
 }
 
-/** True when every existing source is a file config/trust.ts trusts (owner and mode, and of every directory above). */
-async function sourcesTrusted(sources: Header['sources']): Promise<boolean> {
+/**
+ * True when every existing source (with the stat its identity came from) is a file config/trust.ts trusts: owner
+ * and mode, and those of every directory above it.
+ */
+async function sourcesTrusted(present: ReadonlyArray<[string, BigIntStats]>): Promise<boolean> {
   const me = processIdentity();
-  for (const [file, id] of sources) {
-    if (id === null) continue;
-    if (id.startsWith('?')) return false;
-    try {
-      const s = statSync(file);
-      if (!s.isFile() || s.size > MAX_CONFIG_BYTES) return false;
-      if (ownershipProblem(file, s, false, me) || (await directoryChainProblem(path.dirname(file), me))) return false;
-    } catch {
-      return false;
-    }
+  for (const [file, s] of present) {
+    if (!s.isFile() || s.size > BigInt(MAX_CONFIG_BYTES)) return false;
+    if (ownershipProblem(file, { uid: Number(s.uid), gid: Number(s.gid), mode: Number(s.mode) }, false, me)) return false;
+    if (await directoryChainProblem(path.dirname(file), me)) return false;
   }
   return true;
 }
