@@ -252,14 +252,23 @@ describe('setup wizard under tmux', { skip: haveTmux ? false : 'tmux is not inst
   });
 });
 
+/**
+ * A new home with a copy of the emulator's OCI config as OCI_CONFIG_FILE, and the wizard started on it; `value(k)`
+ * reads key `k` of the original config.
+ */
+function wizardOnConfigCopy() {
+  const h = newHome();
+  const original = readFileSync(emu.info.ociConfigFile, 'utf8');
+  const configCopy = path.join(h.home, 'oci-config');
+  writeFileSync(configCopy, original, { mode: 0o600 });
+  const value = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(original)![1]!.trim();
+  const p = startWizard({ ...h, env: { ...h.env, OCI_CONFIG_FILE: configCopy } });
+  return { h, original, configCopy, value, p };
+}
+
 describe('setup wizard: profiles and passphrases', { skip: haveTmux ? false : 'tmux is not installed' }, () => {
   test('creates a profile from an existing API key (fingerprint computed, added only at the last step)', async () => {
-    const h = newHome();
-    const original = readFileSync(emu.info.ociConfigFile, 'utf8');
-    const configCopy = path.join(h.home, 'oci-config');
-    writeFileSync(configCopy, original, { mode: 0o600 });
-    const value = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(original)![1]!.trim();
-    const p = startWizard({ ...h, env: { ...h.env, OCI_CONFIG_FILE: configCopy } });
+    const { h, original, configCopy, value, p } = wizardOnConfigCopy();
     try {
       await p.waitFor(/❯ DEFAULT/);
       await p.step(['Down'], /❯ \+ Create a profile from an existing API key/);
@@ -309,12 +318,7 @@ describe('setup wizard: profiles and passphrases', { skip: haveTmux ? false : 't
   });
 
   test('a new profile and Ctrl-C before the last step: the OCI config is untouched', async () => {
-    const h = newHome();
-    const original = readFileSync(emu.info.ociConfigFile, 'utf8');
-    const configCopy = path.join(h.home, 'oci-config');
-    writeFileSync(configCopy, original, { mode: 0o600 });
-    const value = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(original)![1]!.trim();
-    const p = startWizard({ ...h, env: { ...h.env, OCI_CONFIG_FILE: configCopy } });
+    const { h, original, configCopy, value, p } = wizardOnConfigCopy();
     try {
       await p.waitFor(/❯ DEFAULT/);
       await p.step(['Down'], /❯ \+ Create a profile/);
